@@ -1,0 +1,58 @@
+# Two commands: `make run` serves the archive, `make test` runs the suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+WORKERS ?= 3
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/archive
+
+.PHONY: venv run setup test test-sqlite test-postgres lint format bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Everything `run` needs before the server starts. The secret key is generated
+# here (by the first manage.py call) so that every gunicorn worker shares it.
+setup: venv
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py import_transcript fixtures/interviews
+
+run: setup
+	@echo "Serving the archive at http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
+	exec $(VENV)/bin/gunicorn archive.wsgi --workers $(WORKERS) \
+		--bind 127.0.0.1:$(PORT) --access-logfile -
+
+test: test-sqlite test-postgres
+
+test-sqlite: venv
+	$(PY) -m pytest
+
+# The same suite against a real PostgreSQL server when one answers (CI has
+# one at 127.0.0.1:5432); skipped with a message otherwise.
+test-postgres: venv
+	@if $(PY) -c "import psycopg; psycopg.connect('$(PG_TEST_URL:/archive=/postgres)', connect_timeout=3).close()" 2>/dev/null; then \
+		echo "Running the suite against PostgreSQL ($(PG_TEST_URL))"; \
+		DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -p no:cacheprovider; \
+	else \
+		echo "PostgreSQL is not reachable at $(PG_TEST_URL): PostgreSQL run skipped"; \
+	fi
+
+lint: venv
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: venv
+	@echo "No benchmarks yet (they arrive with search)."
+
+clean:
+	rm -rf $(VENV) staticfiles

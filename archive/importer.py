@@ -1,0 +1,402 @@
+"""Parsed transcripts into the database, one interview per transaction.
+
+``import_file`` reads a transcript and its sidecar, parses them (pure code in
+``archive.parsing``) and writes the result with ``save_parsed``. Re-importing
+is safe: an unchanged source does nothing, a changed one updates the interview
+while keeping the anchors of turns that are still there, and an interview a
+curator edited since its import is left alone unless forced.
+"""
+
+import datetime
+import difflib
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from archive import parsing
+from archive.models import (
+    DatePrecision,
+    Interview,
+    Medium,
+    Participant,
+    Role,
+    Series,
+    Speaker,
+    Topic,
+    Turn,
+    unique_slug,
+)
+from archive.parsing import ParsedInterview, ParseError
+from archive.parsing.text import decode
+
+log = logging.getLogger(__name__)
+
+SIDECAR_SUFFIX = ".toml"
+
+
+@dataclass
+class Overrides:
+    """Metadata given on the command line; it wins over sidecar and header."""
+
+    title: str = ""
+    date: str = ""
+    series: str = ""
+    format: str = ""
+    markup: str = ""
+
+    def as_meta(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v}
+
+
+@dataclass
+class Outcome:
+    path: str
+    status: str  # created, updated, unchanged, kept, failed
+    message: str = ""
+    interview: Interview | None = None
+    warnings: list[str] = field(default_factory=list)
+    document: dict | None = None  # the archive's JSON shape, for --dry-run
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+
+def transcript_files(path: Path) -> list[Path]:
+    """The transcripts a path names: itself, or the files under a directory."""
+    if path.is_dir():
+        return sorted(
+            p
+            for p in path.rglob("*")
+            if p.is_file()
+            and p.suffix != SIDECAR_SUFFIX
+            and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
+    return [path]
+
+
+def import_file(
+    path: Path,
+    *,
+    draft: bool = False,
+    force: bool = False,
+    dry_run: bool = False,
+    overrides: Overrides | None = None,
+) -> Outcome:
+    """Import one transcript file; never raises for a bad file."""
+    overrides = overrides or Overrides()
+    try:
+        raw = path.read_bytes()
+        sidecar_path = path.with_suffix(SIDECAR_SUFFIX)
+        sidecar_raw = sidecar_path.read_bytes() if sidecar_path.is_file() else b""
+        meta = (
+            parsing.read_sidecar(decode(sidecar_raw), name=sidecar_path.name)
+            if sidecar_raw
+            else {"participants": []}
+        )
+        meta.update(overrides.as_meta())
+        source = decode(raw)
+        parsed = parsing.parse(
+            source,
+            format=meta.get("format", ""),
+            markup=meta.get("markup", ""),
+            participants=meta["participants"],
+        )
+        parsing.apply_metadata(parsed, meta)
+        if not parsed.title:
+            parsed.title = _title_from_file_name(path)
+    except OSError as exc:
+        return Outcome(str(path), "failed", f"cannot read the file ({exc.strerror})")
+    except ParseError as exc:
+        return Outcome(str(path), "failed", str(exc))
+
+    fingerprint = hashlib.sha256()
+    for part in (raw, sidecar_raw, json.dumps(overrides.as_meta()).encode()):
+        fingerprint.update(hashlib.sha256(part).digest())
+    try:
+        return save_parsed(
+            parsed,
+            source_name=path.name,
+            source_text=source,
+            import_hash=fingerprint.hexdigest(),
+            slug=meta.get("slug", ""),
+            draft=draft or not meta.get("published", True),
+            force=force,
+            dry_run=dry_run,
+            path=str(path),
+        )
+    except ValidationError as exc:
+        return Outcome(str(path), "failed", _validation_message(exc))
+
+
+def _title_from_file_name(path: Path) -> str:
+    words = path.stem.replace("_", " ").replace("-", " ").split()
+    return " ".join(words).capitalize() or "Untitled"
+
+
+def _validation_message(exc: ValidationError) -> str:
+    if hasattr(exc, "message_dict"):
+        return "; ".join(
+            f"{name}: {' '.join(msgs)}" for name, msgs in exc.message_dict.items()
+        )
+    return " ".join(exc.messages)
+
+
+class _DryRun(Exception):
+    """Raised inside the transaction to roll a dry run back."""
+
+
+def save_parsed(
+    parsed: ParsedInterview,
+    *,
+    source_name: str,
+    source_text: str,
+    import_hash: str,
+    slug: str = "",
+    draft: bool = False,
+    force: bool = False,
+    dry_run: bool = False,
+    path: str = "",
+) -> Outcome:
+    """Write a parsed interview (create or update) in one transaction.
+
+    A new interview is published unless ``draft``; an existing one keeps
+    its state unless ``draft`` makes it a draft. A dry run does the same
+    work and rolls it back, so what it prints is exactly what an import
+    would store.
+    """
+    from archive.api import interview_document
+
+    path = path or source_name
+    existing = (
+        Interview.objects.filter(source_name=source_name).first()
+        if source_name
+        else None
+    )
+    if existing is None and slug:
+        existing = Interview.objects.filter(slug=slug).first()
+    outcome = Outcome(path, "created", warnings=list(parsed.warnings))
+    if existing is not None:
+        if existing.import_hash == import_hash and not force:
+            outcome.status, outcome.interview = "unchanged", existing
+        elif existing.was_edited_since_import() and not force:
+            outcome.status, outcome.interview = "kept", existing
+            outcome.warnings.append(
+                "edited in the admin since its last import; left as it is "
+                "(use --force to overwrite the edits)"
+            )
+        else:
+            outcome.status = "updated"
+        if outcome.status != "updated":
+            if dry_run:
+                outcome.document = interview_document(existing)
+            return outcome
+
+    try:
+        with transaction.atomic():
+            interview = _write(
+                parsed,
+                existing,
+                outcome,
+                source_name=source_name,
+                source_text=source_text,
+                import_hash=import_hash,
+                slug=slug,
+                draft=draft,
+            )
+            outcome.interview = interview
+            if dry_run:
+                outcome.document = interview_document(interview)
+                raise _DryRun
+    except _DryRun:
+        outcome.interview = None
+    return outcome
+
+
+def _write(
+    parsed: ParsedInterview,
+    interview: Interview | None,
+    outcome: Outcome,
+    *,
+    source_name: str,
+    source_text: str,
+    import_hash: str,
+    slug: str,
+    draft: bool,
+) -> Interview:
+    if interview is None:
+        interview = Interview()
+    if draft:
+        interview.published = False
+    interview.title = parsed.title
+    if slug:
+        interview.slug = slug
+    elif not interview.slug:
+        interview.slug = unique_slug(Interview, parsed.title)
+    interview.series = _series(parsed)
+    interview.outlet = parsed.outlet or (
+        interview.series.outlet if interview.series else ""
+    )
+    interview.episode = parsed.episode
+    interview.date, interview.date_precision = _date(parsed.date)
+    interview.date_note = parsed.date_note
+    interview.medium = parsed.medium or Medium.OTHER
+    interview.source_url = parsed.source_url
+    interview.lede = parsed.lede
+    interview.attribution = parsed.attribution
+    interview.rights = parsed.rights
+    interview.source_name = source_name
+    interview.source_text = source_text
+    interview.source_hash = hashlib.sha256(source_text.encode()).hexdigest()
+    interview.import_hash = import_hash
+    interview.markup = parsed.markup
+    interview.full_clean(exclude=["series", "topics"], validate_unique=True)
+    interview.save()
+
+    interview.topics.set(_topics(parsed.topics))
+    speakers = _speakers(parsed, outcome)
+    _participants(interview, parsed, speakers)
+    _sync_turns(interview, parsed, speakers)
+    interview.refresh_turn_count()
+    interview.imported_at = timezone.now()
+    Interview.objects.filter(pk=interview.pk).update(imported_at=interview.imported_at)
+    return interview
+
+
+def _date(text: str) -> tuple[datetime.date | None, str]:
+    if not text:
+        return None, DatePrecision.DAY
+    parts = [int(p) for p in text.split("-")]
+    precision = [DatePrecision.YEAR, DatePrecision.MONTH, DatePrecision.DAY][
+        len(parts) - 1
+    ]
+    return datetime.date(*(parts + [1, 1])[:3]), precision
+
+
+def _series(parsed: ParsedInterview) -> Series | None:
+    if not parsed.series:
+        return None
+    series = Series.objects.filter(name__iexact=parsed.series).first()
+    if series is None:
+        series = Series.objects.create(
+            name=parsed.series,
+            slug=unique_slug(Series, parsed.series),
+            outlet=parsed.outlet,
+        )
+    return series
+
+
+def _topics(names: list[str]) -> list[Topic]:
+    topics = []
+    for name in names:
+        slug = slugify(name) or "topic"
+        topic = Topic.objects.filter(slug=slug).first() or Topic.objects.create(
+            name=name, slug=unique_slug(Topic, name)
+        )
+        topics.append(topic)
+    return topics
+
+
+def _speakers(parsed: ParsedInterview, outcome: Outcome) -> dict[str, Speaker]:
+    """The Speaker for each name in the transcript, matched or created.
+
+    Existing speakers match on a full name or a listed alias only. What the
+    source says about them fills blanks; a curator's text is never replaced.
+    """
+    found: dict[str, Speaker] = {}
+    for person in parsed.participants:
+        names = [person.name, *person.aliases]
+        matches: list[Speaker] = []
+        for name in names:
+            for speaker in Speaker.objects.matching(name):
+                if speaker not in matches:
+                    matches.append(speaker)
+        if len(matches) > 1:
+            outcome.warnings.append(
+                f"“{person.name}” matches several speakers "
+                f"({', '.join(s.slug for s in matches)}); used {matches[0].slug}"
+            )
+        speaker = matches[0] if matches else Speaker(name=person.name)
+        changed = speaker.pk is None
+        for attr in ("bio", "affiliation"):
+            if getattr(person, attr) and not getattr(speaker, attr):
+                setattr(speaker, attr, getattr(person, attr))
+                changed = True
+        for alias in person.aliases:
+            if Speaker.name_key(alias) not in speaker.name_keys():
+                speaker.add_alias(alias)
+                changed = True
+        if changed:
+            speaker.save()
+        found[person.name] = speaker
+    return found
+
+
+def _participants(interview: Interview, parsed: ParsedInterview, speakers) -> None:
+    interview.participants.all().delete()
+    seen = set()
+    rows = []
+    for position, person in enumerate(parsed.participants):
+        speaker = speakers[person.name]
+        if speaker.pk in seen:
+            continue
+        seen.add(speaker.pk)
+        role = person.role if person.role in Role.values else Role.SPEAKER
+        if person.role == "interviewee":
+            role = Role.GUEST
+        rows.append(
+            Participant(
+                interview=interview, speaker=speaker, role=role, position=position
+            )
+        )
+    Participant.objects.bulk_create(rows)
+
+
+def _sync_turns(interview: Interview, parsed: ParsedInterview, speakers) -> None:
+    """Make the interview's turns those parsed, keeping anchors where we can.
+
+    Turns that are unchanged or edited in place keep their anchor numbers, so
+    citation links survive a corrected re-import; removed turns go, new ones
+    get fresh anchors.
+    """
+    old = list(interview.turns.order_by("position", "anchor"))
+    new = [
+        Turn(
+            interview=interview,
+            position=i + 1,
+            speaker=speakers[p.speaker],
+            label=p.label,
+            body=p.body,
+            kind=p.kind,
+            start=p.start,
+        )
+        for i, p in enumerate(parsed.turns)
+    ]
+    matcher = difflib.SequenceMatcher(
+        a=[(t.speaker_id, t.body) for t in old],
+        b=[(t.speaker_id, t.body) for t in new],
+        autojunk=False,
+    )
+    keep, create, delete = [], [], []
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        pairs = min(a2 - a1, b2 - b1) if op in ("equal", "replace") else 0
+        for old_turn, new_turn in zip(old[a1 : a1 + pairs], new[b1 : b1 + pairs]):
+            new_turn.pk, new_turn.anchor = old_turn.pk, old_turn.anchor
+            keep.append(new_turn)
+        delete.extend(old[a1 + pairs : a2])
+        create.extend(new[b1 + pairs : b2])
+    if delete:
+        Turn.objects.filter(pk__in=[t.pk for t in delete]).delete()
+    if keep:
+        Turn.objects.bulk_update(
+            keep, ["position", "speaker", "label", "body", "kind", "start"], batch_size=500
+        )
+    if create:
+        Turn.objects.bulk_create(create, batch_size=500)

@@ -1,0 +1,64 @@
+"""Markdown to safe HTML, done once when text is saved.
+
+``render`` is the only place Markdown becomes HTML: one configuration of
+Python-Markdown followed by nh3, so nothing a transcript contains can inject
+markup. ``escape_plain`` turns plain text into Markdown that renders exactly
+as written, for sources that are not Markdown.
+"""
+
+import re
+
+import markdown as _markdown
+import nh3
+
+ALLOWED_TAGS = {
+    "p", "br", "em", "strong", "a", "blockquote", "ul", "ol", "li", "code",
+    "pre", "hr", "h3", "h4", "h5", "h6", "sup", "sub", "abbr",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def render(text: str) -> str:
+    """Render Markdown to sanitized HTML (a string safe to mark safe)."""
+    if not text:
+        return ""
+    html = _markdown.markdown(text, extensions=["sane_lists"], output_format="html")
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="nofollow noopener",
+    )
+
+
+# Characters that start Markdown syntax anywhere in a line.
+_INLINE = re.compile(r"([\\`*_\[\]])")
+# Syntax that only counts at the start of a paragraph: headings, quotes,
+# bullets, rules and numbered lists ("1970.  Now" is not a list).
+_LINE_START = re.compile(r"^(\s*)(#|>|[-+]|\d+(?=[.)]))")
+_ENTITY = re.compile(r"&(?=#?\w+;)")
+
+
+def escape_plain(text: str) -> str:
+    """Markdown source that renders as ``text`` reads, character for character.
+
+    Paragraphs are separated by blank lines; each paragraph is one line.
+    """
+    paragraphs = []
+    for para in text.split("\n\n"):
+        para = _ENTITY.sub("&amp;", para)
+        para = para.replace("<", "&lt;")
+        para = _INLINE.sub(r"\\\1", para)
+        para = _LINE_START.sub(_escape_line_start, para)
+        paragraphs.append(para)
+    return "\n\n".join(paragraphs)
+
+
+def _escape_line_start(match: re.Match) -> str:
+    lead, marker = match.group(1), match.group(2)
+    if marker[0].isdigit():
+        # Escape the "." or ")" after the number, which comes next.
+        return lead + marker + "\\"
+    return lead + "\\" + marker

@@ -1,0 +1,505 @@
+"""The archive's data: interviews, the people in them, and what each one said.
+
+Derived data is computed on write: ``Turn.body_html`` (and the other ``*_html``
+fields) are rendered and sanitized whenever the Markdown is saved, including
+through ``bulk_create`` and ``QuerySet.update``, so pages never render Markdown.
+"""
+
+import datetime
+
+from django.db import models, transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from archive import markdown
+
+
+class DatePrecision(models.TextChoices):
+    DAY = "day", "Day"
+    MONTH = "month", "Month"
+    YEAR = "year", "Year"
+
+
+class Medium(models.TextChoices):
+    ARTICLE = "article", "Article Q&A"
+    PODCAST = "podcast", "Podcast"
+    VIDEO = "video", "Video"
+    RADIO = "radio", "Radio"
+    HEARING = "hearing", "Hearing"
+    EVENT = "event", "Event or panel"
+    OTHER = "other", "Other"
+
+
+class Role(models.TextChoices):
+    HOST = "host", "Host"
+    INTERVIEWER = "interviewer", "Interviewer"
+    GUEST = "guest", "Guest"
+    MODERATOR = "moderator", "Moderator"
+    PANELIST = "panelist", "Panelist"
+    WITNESS = "witness", "Witness"
+    SPEAKER = "speaker", "Speaker"
+
+
+# Roles whose turns are answers; questions come from everyone else.
+ANSWERING_ROLES = {Role.GUEST, Role.PANELIST, Role.WITNESS}
+
+
+class TurnKind(models.TextChoices):
+    QUESTION = "question", "Question"
+    ANSWER = "answer", "Answer"
+    REMARK = "remark", "Remark"
+
+
+def unique_slug(model, text: str, *, exclude_pk=None, max_length: int = 80) -> str:
+    """A slug for ``text`` not yet used by ``model`` (suffixes -2, -3, …)."""
+    base = slugify(text)[:max_length].strip("-") or "untitled"
+    taken = model.objects.filter(slug__startswith=base)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    taken = set(taken.values_list("slug", flat=True))
+    if model is Interview:
+        taken |= set(
+            InterviewSlug.objects.filter(slug__startswith=base).values_list(
+                "slug", flat=True
+            )
+        )
+    slug, n = base, 2
+    while slug in taken:
+        slug = f"{base}-{n}"
+        n += 1
+    return slug
+
+
+def format_partial_date(date: datetime.date | None, precision: str) -> str | None:
+    """ISO text at the date's precision: "2017-09-18", "2016-07", "2016"."""
+    if date is None:
+        return None
+    if precision == DatePrecision.YEAR:
+        return f"{date.year:04d}"
+    if precision == DatePrecision.MONTH:
+        return f"{date.year:04d}-{date.month:02d}"
+    return date.isoformat()
+
+
+class Topic(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("archive-topic", args=[self.slug])
+
+
+class Series(models.Model):
+    """A show, column or hearing series that interviews belong to."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    outlet = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "series"
+
+    def __str__(self):
+        return self.name
+
+
+class SpeakerQuerySet(models.QuerySet):
+    def public(self):
+        """Speakers who appear in at least one published interview."""
+        return self.filter(
+            Exists(
+                Participant.objects.filter(
+                    speaker=OuterRef("pk"), interview__published=True
+                )
+            )
+            | Exists(
+                Turn.objects.filter(speaker=OuterRef("pk"), interview__published=True)
+            )
+        )
+
+    def matching(self, name: str):
+        """Speakers whose full name or a listed alias is ``name``.
+
+        Matching is on whole names only (case and spacing aside): a surname
+        alone never matches, so two people called Smith stay apart.
+        """
+        key = Speaker.name_key(name)
+        if not key:
+            return self.none()
+        candidates = self.filter(Q(name__iexact=name.strip()) | Q(aliases__icontains=key))
+        return [s for s in candidates if key in s.name_keys()]
+
+
+class Speaker(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=120, unique=True)
+    aliases = models.TextField(
+        blank=True,
+        help_text="Other full names transcripts use for this person, one per line "
+        "(for example “Dr. Tim Maurer”).",
+    )
+    affiliation = models.CharField(max_length=300, blank=True)
+    bio = models.TextField(blank=True, help_text="Markdown.")
+    bio_html = models.TextField(blank=True, editable=False)
+
+    objects = SpeakerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("archive-speaker", args=[self.slug])
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(Speaker, self.name, exclude_pk=self.pk)
+        self.bio_html = markdown.render(self.bio)
+        if "update_fields" in kwargs and kwargs["update_fields"] is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "bio_html"}
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def name_key(name: str) -> str:
+        return " ".join(name.replace("\u00a0", " ").split()).casefold()
+
+    def alias_list(self) -> list[str]:
+        return [a.strip() for a in self.aliases.splitlines() if a.strip()]
+
+    def name_keys(self) -> set[str]:
+        return {self.name_key(n) for n in [self.name, *self.alias_list()]}
+
+    def add_alias(self, name: str) -> None:
+        if self.name_key(name) not in self.name_keys():
+            self.aliases = "\n".join([*self.alias_list(), name.strip()])
+
+    @transaction.atomic
+    def merge_into(self, target: "Speaker") -> None:
+        """Move every turn and participation to ``target``, then delete self.
+
+        The merged person's names become aliases of the target, so later
+        imports that use them match the target.
+        """
+        if target.pk == self.pk:
+            raise ValueError("A speaker cannot be merged into itself.")
+        Turn.objects.filter(speaker=self).update(speaker=target)
+        for participant in Participant.objects.filter(speaker=self):
+            duplicate = Participant.objects.filter(
+                interview_id=participant.interview_id, speaker=target
+            ).exists()
+            if duplicate:
+                participant.delete()
+            else:
+                participant.speaker = target
+                participant.save(update_fields=["speaker"])
+        for name in [self.name, *self.alias_list()]:
+            target.add_alias(name)
+        if not target.bio and self.bio:
+            target.bio = self.bio
+        if not target.affiliation and self.affiliation:
+            target.affiliation = self.affiliation
+        target.save()
+        Interview.objects.filter(
+            Q(turns__speaker=target) | Q(participants__speaker=target)
+        ).update(updated_at=timezone.now())
+        self.delete()
+
+
+class InterviewQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(published=True)
+
+    def visible_to(self, user):
+        """Published interviews, plus drafts for staff."""
+        if user is not None and user.is_active and user.is_staff:
+            return self.all()
+        return self.published()
+
+    def newest_first(self):
+        return self.order_by(
+            F("date").desc(nulls_last=True), "-created_at", "-pk"
+        )
+
+    def update(self, **kwargs):
+        if "lede" in kwargs:
+            _render_on_update(self, kwargs, "lede", "lede_html")
+        return super().update(**kwargs)
+
+
+class Interview(models.Model):
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=120, unique=True)
+    series = models.ForeignKey(
+        Series, null=True, blank=True, on_delete=models.SET_NULL, related_name="interviews"
+    )
+    outlet = models.CharField(max_length=200, blank=True)
+    episode = models.CharField(max_length=40, blank=True)
+    date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="For month or year precision, the first day of the month or year.",
+    )
+    date_precision = models.CharField(
+        max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    date_note = models.CharField(
+        max_length=300, blank=True, help_text="How the date is known, if not stated."
+    )
+    source_url = models.URLField(max_length=500, blank=True)
+    medium = models.CharField(max_length=20, choices=Medium.choices, default=Medium.OTHER)
+    lede = models.TextField(blank=True, help_text="Markdown.")
+    lede_html = models.TextField(blank=True, editable=False)
+    attribution = models.TextField(blank=True)
+    rights = models.TextField(blank=True)
+    topics = models.ManyToManyField(Topic, blank=True, related_name="interviews")
+
+    source_name = models.CharField(
+        max_length=255, blank=True, help_text="File the interview was imported from."
+    )
+    source_text = models.TextField(blank=True, editable=False)
+    source_hash = models.CharField(max_length=64, blank=True, editable=False)
+    import_hash = models.CharField(max_length=64, blank=True, editable=False)
+    markup = models.CharField(
+        max_length=10,
+        choices=[("markdown", "Markdown"), ("plain", "Plain text")],
+        default="markdown",
+        editable=False,
+    )
+
+    published = models.BooleanField(default=True)
+    turn_count = models.PositiveIntegerField(default=0, editable=False)
+    next_anchor = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    imported_at = models.DateTimeField(null=True, blank=True, editable=False)
+    edited_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = InterviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = [F("date").desc(nulls_last=True), "-created_at"]
+        indexes = [
+            models.Index(fields=["published", "date"]),
+            models.Index(fields=["source_name"]),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("archive-interview", args=[self.slug])
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(Interview, self.title, exclude_pk=self.pk)
+        self.lede_html = markdown.render(self.lede)
+        previous_slug = None
+        if self.pk:
+            previous_slug = (
+                Interview.objects.filter(pk=self.pk).values_list("slug", flat=True).first()
+            )
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if previous_slug and previous_slug != self.slug:
+                # The old slug keeps answering with a permanent redirect.
+                InterviewSlug.objects.update_or_create(
+                    slug=previous_slug, defaults={"interview": self}
+                )
+            InterviewSlug.objects.filter(slug=self.slug).delete()
+
+    @property
+    def date_iso(self) -> str | None:
+        return format_partial_date(self.date, self.date_precision)
+
+    @property
+    def date_display(self) -> str:
+        if self.date is None:
+            return "date unknown"
+        if self.date_precision == DatePrecision.YEAR:
+            return str(self.date.year)
+        if self.date_precision == DatePrecision.MONTH:
+            return f"{self.date:%B} {self.date.year}"
+        return f"{self.date:%B} {self.date.day}, {self.date.year}"
+
+    def was_edited_since_import(self) -> bool:
+        return bool(
+            self.edited_at and (self.imported_at is None or self.edited_at > self.imported_at)
+        )
+
+    def allocate_anchors(self, count: int) -> range:
+        """Reserve ``count`` new anchor numbers, never handed out before.
+
+        The counter lives on the interview row and only goes up, so a deleted
+        turn's anchor is never reused and a citation never points elsewhere.
+        """
+        with transaction.atomic():
+            Interview.objects.filter(pk=self.pk).update(
+                next_anchor=F("next_anchor") + count
+            )
+            end = Interview.objects.filter(pk=self.pk).values_list(
+                "next_anchor", flat=True
+            )[0]
+        self.next_anchor = end
+        return range(end - count, end)
+
+    def refresh_turn_count(self) -> None:
+        self.turn_count = self.turns.count()
+        Interview.objects.filter(pk=self.pk).update(turn_count=self.turn_count)
+
+
+class InterviewSlug(models.Model):
+    """A slug an interview had before, kept so old links redirect."""
+
+    interview = models.ForeignKey(
+        Interview, on_delete=models.CASCADE, related_name="old_slugs"
+    )
+    slug = models.SlugField(max_length=120, unique=True)
+
+    def __str__(self):
+        return self.slug
+
+
+class Participant(models.Model):
+    interview = models.ForeignKey(
+        Interview, on_delete=models.CASCADE, related_name="participants"
+    )
+    speaker = models.ForeignKey(
+        Speaker, on_delete=models.PROTECT, related_name="participations"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.GUEST)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["interview", "speaker"], name="participant_once_per_interview"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.speaker} ({self.get_role_display()})"
+
+
+def _render_on_update(queryset, kwargs, field, html_field):
+    """Keep ``html_field`` right when ``field`` is set through ``update()``."""
+    value = kwargs[field]
+    if isinstance(value, str):
+        kwargs[html_field] = markdown.render(value)
+    else:
+        raise TypeError(
+            f"update({field}=…) needs a string so that {html_field} can be "
+            "rendered; save each object instead."
+        )
+
+
+class TurnQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(interview__published=True)
+
+    def update(self, **kwargs):
+        if "body" in kwargs:
+            _render_on_update(self, kwargs, "body", "body_html")
+        return super().update(**kwargs)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        """Render ``body_html`` and assign anchors, as ``save()`` would."""
+        objs = list(objs)
+        by_interview: dict[int, list[Turn]] = {}
+        for turn in objs:
+            turn.body_html = markdown.render(turn.body)
+            if turn.anchor is None:
+                by_interview.setdefault(turn.interview_id, []).append(turn)
+        with transaction.atomic(using=self.db):
+            for interview_id, turns in by_interview.items():
+                interview = Interview(pk=interview_id)
+                for turn, anchor in zip(
+                    turns, interview.allocate_anchors(len(turns)), strict=True
+                ):
+                    turn.anchor = anchor
+            return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        if "body" in fields:
+            for turn in objs:
+                turn.body_html = markdown.render(turn.body)
+            fields = [*fields, "body_html"]
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+
+class Turn(models.Model):
+    """One speaker's uninterrupted statement.
+
+    ``position`` orders turns for display and may change; ``anchor`` is the
+    permanent number in citation links (``#t-<anchor>``) and never does.
+    """
+
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="turns")
+    position = models.PositiveIntegerField()
+    anchor = models.PositiveIntegerField(editable=False)
+    speaker = models.ForeignKey(Speaker, on_delete=models.PROTECT, related_name="turns")
+    label = models.CharField(
+        max_length=200, blank=True, help_text="The speaker label as written in the source."
+    )
+    body = models.TextField(help_text="Markdown.")
+    body_html = models.TextField(editable=False)
+    kind = models.CharField(
+        max_length=10, choices=TurnKind.choices, default=TurnKind.REMARK
+    )
+    start = models.FloatField(
+        null=True, blank=True, help_text="Start time in seconds, for recordings."
+    )
+
+    objects = TurnQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["interview", "position", "anchor"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["interview", "anchor"], name="turn_anchor_unique_in_interview"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["interview", "position"]),
+            models.Index(fields=["speaker", "interview"]),
+        ]
+
+    def __str__(self):
+        return f"{self.interview_id} #{self.anchor}: {self.body[:60]}"
+
+    def save(self, *args, **kwargs):
+        self.body_html = markdown.render(self.body)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "body_html"}
+        if self.anchor is None:
+            with transaction.atomic():
+                (self.anchor,) = self.interview.allocate_anchors(1)
+                super().save(*args, **kwargs)
+        else:
+            super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return f"{self.interview.get_absolute_url()}#t-{self.anchor}"
+
+    @property
+    def start_display(self) -> str | None:
+        if self.start is None:
+            return None
+        seconds = int(self.start)
+        h, rest = divmod(seconds, 3600)
+        m, s = divmod(rest, 60)
+        return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

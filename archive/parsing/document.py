@@ -1,0 +1,59 @@
+"""What a parser returns: a transcript as plain data, before any database."""
+
+from dataclasses import dataclass, field
+
+
+class ParseError(ValueError):
+    """The input is not a transcript we can read; the message says why."""
+
+
+@dataclass
+class ParsedSpeaker:
+    """A person the source declares (header, sidebar or sidecar)."""
+
+    name: str
+    role: str = ""
+    affiliation: str = ""
+    bio: str = ""
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ParsedTurn:
+    speaker: str  # the resolved full name
+    label: str  # the label as written ("Maurer"), empty when not labelled
+    paragraphs: list[str]
+    kind: str = "remark"  # question, answer or remark
+    start: float | None = None
+
+    @property
+    def body(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+@dataclass
+class ParsedInterview:
+    turns: list[ParsedTurn] = field(default_factory=list)
+    participants: list[ParsedSpeaker] = field(default_factory=list)
+    title: str = ""
+    date: str = ""  # "YYYY", "YYYY-MM" or "YYYY-MM-DD"
+    date_note: str = ""
+    series: str = ""
+    outlet: str = ""
+    episode: str = ""
+    medium: str = ""
+    source_url: str = ""
+    lede: str = ""
+    attribution: str = ""
+    rights: str = ""
+    topics: list[str] = field(default_factory=list)
+    markup: str = "markdown"  # of the turn bodies: "markdown" or "plain"
+    format: str = ""  # which parser read it
+    warnings: list[str] = field(default_factory=list)
+
+    def participant(self, name: str) -> ParsedSpeaker | None:
+        key = name.casefold()
+        for p in self.participants:
+            if p.name.casefold() == key:
+                return p
+        return None

@@ -1,0 +1,185 @@
+"""Speaker-label transcripts: an optional header, then ``Name: text`` turns.
+
+Unlabelled paragraphs continue the current speaker's turn; a paragraph cut by
+a page break is joined back to the one before it.
+"""
+
+import re
+from collections import Counter
+
+from archive.parsing import text as t
+from archive.parsing.document import (
+    ParsedInterview,
+    ParseError,
+    ParsedSpeaker,
+    ParsedTurn,
+)
+
+# "Haenle: …", "**Tim Maurer:** …", "**Tim Maurer**: …", "STEVE:  …"
+_LABEL = re.compile(
+    r"^(?:\*\*)?(?P<label>[^\W\d_][\w.'’\-]*(?:[ \u00a0][\w.'’\-]+){0,4}?)"
+    r"(?:\*\*)?[ \t]*:(?:\*\*)?[ \t\u00a0]+(?P<rest>\S.*)$",
+    re.DOTALL,
+)
+# Header lines that declare people: "Host: **Paul Haenle**".
+_ROLE_WORDS = {
+    "host": "host",
+    "hosts": "host",
+    "guest": "guest",
+    "guests": "guest",
+    "interviewer": "interviewer",
+    "interviewee": "guest",
+    "moderator": "moderator",
+    "panelist": "panelist",
+    "panelists": "panelist",
+    "speakers": "",
+    "participants": "",
+    "witness": "witness",
+}
+_HEADER_KEYS = {
+    "series",
+    "episode",
+    "date",
+    "title",
+    "source",
+    "description",
+    "show tease",
+    "file archive",
+    "audio file",
+    "url",
+}
+_EPISODE = re.compile(
+    r"^(?:Episode|Ep\.?)\s+(?P<number>[\w.\-]+)\s*[:.\-–—]\s*(?P<title>.+)$", re.I
+)
+_PARTICLES = {"de", "da", "del", "der", "van", "von", "la", "le", "bin", "al", "du"}
+_NAME_SEPARATORS = re.compile(r"\s*(?:,|;|&|\band\b|\bwith\b)\s*")
+_ATTRIBUTION = re.compile(
+    r"^(?:this (?:article|interview|transcript) (?:originally )?(?:appeared|was)|"
+    r"originally (?:published|appeared))",
+    re.I,
+)
+_RIGHTS = re.compile(r"^(?:copyright\b|©|\(c\)\s*\d{4})", re.I)
+
+
+def split_label(paragraph: str) -> tuple[str, str] | None:
+    m = _LABEL.match(paragraph)
+    if not m:
+        return None
+    label = m["label"].strip(" \u00a0")
+    words = label.replace("\u00a0", " ").split()
+    for word in words:
+        if not (word[0].isupper() or word.casefold() in _PARTICLES):
+            return None
+    return label, m["rest"]
+
+
+def _declared_names(rest: str) -> list[str]:
+    rest = rest.replace("**", "").replace("__", "")
+    names = [t.trim(n) for n in _NAME_SEPARATORS.split(rest)]
+    names = [n for n in names if n]
+    if names and all(1 <= len(n.split()) <= 5 and n[0].isupper() for n in names):
+        return names
+    return []
+
+
+def parse_labelled(source: str) -> ParsedInterview:
+    parsed = ParsedInterview(format="labels")
+    blocks = [t.join_lines(lines) for lines in t.paragraphs(source)]
+    candidates = Counter(
+        found[0] for block in blocks if (found := split_label(block)) is not None
+    )
+
+    def is_turn_label(label: str) -> bool:
+        key = label.casefold()
+        if key in _HEADER_KEYS or key in _ROLE_WORDS:
+            return False
+        if not parsed.participants:
+            return True
+        declared = {w.casefold() for p in parsed.participants for w in p.name.split()}
+        declared |= {p.name.casefold() for p in parsed.participants}
+        words = {w.strip(".").casefold() for w in label.split()}
+        return candidates[label] > 1 or key in declared or words <= declared
+
+    lede: list[str] = []
+    current: ParsedTurn | None = None
+    for block in blocks:
+        found = split_label(block)
+        if found and is_turn_label(found[0]):
+            label, rest = found
+            current = ParsedTurn(speaker=label, label=label, paragraphs=[rest])
+            parsed.turns.append(current)
+        elif current is not None:
+            t.append_paragraph(current.paragraphs, block)
+        else:
+            _read_header_block(parsed, block, found, lede)
+
+    if not parsed.turns:
+        raise ParseError(
+            "no speaker turns found (expected paragraphs like “Name: what they said”)"
+        )
+    _take_trailer(parsed)
+    parsed.lede = "\n\n".join(lede)
+    return parsed
+
+
+def _read_header_block(
+    parsed: ParsedInterview,
+    block: str,
+    found: tuple[str, str] | None,
+    lede: list[str],
+) -> None:
+    """One paragraph before the first turn: metadata, or lede if it is prose."""
+    if found:
+        key, rest = found[0].casefold(), found[1]
+        if key in _ROLE_WORDS and (names := _declared_names(rest)):
+            for name in names:
+                if parsed.participant(name) is None:
+                    parsed.participants.append(
+                        ParsedSpeaker(name=name, role=_ROLE_WORDS[key])
+                    )
+            return
+        if key in _HEADER_KEYS:
+            _header_field(parsed, key, t.trim(rest))
+            return
+    if m := _EPISODE.match(block):
+        parsed.episode = m["number"]
+        parsed.title = parsed.title or t.trim(m["title"])
+        return
+    if date := t.parse_date(block):
+        parsed.date = parsed.date or date
+        return
+    # Short lines (an organisation's name, "Transcript") are letterhead;
+    # real sentences before the first turn introduce the interview.
+    if len(block) > 120 or block.endswith((".", "?", "!")) and len(block.split()) > 8:
+        lede.append(block)
+
+
+def _header_field(parsed: ParsedInterview, key: str, value: str) -> None:
+    if key == "series":
+        parsed.series = value
+    elif key == "episode":
+        parsed.episode = value.lstrip("#")
+    elif key == "title":
+        parsed.title = value
+    elif key == "date":
+        parsed.date = t.parse_date(value) or parsed.date
+    elif key == "description":
+        parsed.lede = value
+    elif key in {"source", "url"} and value.startswith(("http://", "https://")):
+        parsed.source_url = value
+
+
+def _take_trailer(parsed: ParsedInterview) -> None:
+    """Move closing attribution or copyright lines out of the last turn."""
+    last = parsed.turns[-1]
+    while len(last.paragraphs) > 1 and (kind := credit_line(last.paragraphs[-1])):
+        setattr(parsed, kind, last.paragraphs.pop())
+
+
+def credit_line(text: str) -> str | None:
+    """"attribution" or "rights" when ``text`` is a closing credit line."""
+    if _ATTRIBUTION.match(text):
+        return "attribution"
+    if _RIGHTS.match(text):
+        return "rights"
+    return None

@@ -1,0 +1,209 @@
+"""Helpers shared by the parsers: paragraphs, page breaks, dates, names, kinds."""
+
+import calendar
+import datetime
+import re
+
+from archive.parsing.document import ParsedInterview, ParseError, ParsedTurn
+
+# Only these count as whitespace at the ends of lines and paragraphs: a
+# non-breaking space is part of the text and must survive.
+_BLANKS = " \t\r\n\f\v"
+# A paragraph that ends in one of these was not cut mid-sentence.
+_SENTENCE_END = tuple(".!?:;…\"”’)]*_—–-")
+
+
+def decode(data: bytes) -> str:
+    """Bytes of a text file to str, or a ParseError saying why not."""
+    if not data.strip():
+        raise ParseError("the file is empty")
+    if b"\x00" in data[:8192]:
+        raise ParseError("this is a binary file, not a text transcript")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"the file is not UTF-8 text (byte {exc.start})") from None
+    return normalize_newlines(text)
+
+
+def normalize_newlines(text: str) -> str:
+    text = text.removeprefix("\ufeff")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def trim(text: str) -> str:
+    return text.strip(_BLANKS)
+
+
+def paragraphs(text: str) -> list[list[str]]:
+    """Blank-line separated blocks, each a list of its trimmed lines."""
+    blocks, current = [], []
+    for line in normalize_newlines(text).split("\n"):
+        line = trim(line)
+        if line:
+            current.append(line)
+        elif current:
+            blocks.append(current)
+            current = []
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def join_lines(lines: list[str]) -> str:
+    """A hard-wrapped paragraph back into one line."""
+    return " ".join(lines)
+
+
+def is_cut_mid_sentence(previous: str, following: str) -> bool:
+    """Whether two paragraphs are one, split by a page break.
+
+    A PDF extraction leaves a blank line at each page break; the paragraph
+    before it ends without punctuation and the next goes on in lower case.
+    """
+    previous, following = trim(previous), trim(following)
+    if not previous or not following:
+        return False
+    return not previous.endswith(_SENTENCE_END) and following[0].islower()
+
+
+def append_paragraph(paragraphs: list[str], text: str) -> None:
+    """Add ``text`` as a new paragraph, or rejoin it to a cut one."""
+    if paragraphs and is_cut_mid_sentence(paragraphs[-1], text):
+        paragraphs[-1] = f"{paragraphs[-1]} {text}"
+    else:
+        paragraphs.append(text)
+
+
+_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+_MONTHS |= {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
+_WRITTEN_DATE = re.compile(
+    r"^(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?"
+    r"(?P<month>[A-Za-z]{3,9})\.?\s+(?:(?P<day>\d{1,2}),?\s+)?(?P<year>\d{4})$",
+    re.IGNORECASE,
+)
+_ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def parse_date(text: str) -> str:
+    """A written or ISO date to "YYYY[-MM[-DD]]"; "" when it is not a date.
+
+    Only what is written is kept: "June 2016" stays at month precision.
+    """
+    text = trim(text).rstrip(".")
+    if m := _ISO_DATE.match(text):
+        year, month, day = m.groups()
+        return _checked(int(year), month and int(month), day and int(day))
+    if m := _WRITTEN_DATE.match(text):
+        month = _MONTHS.get(m["month"].lower())
+        if month is None:
+            return ""
+        return _checked(int(m["year"]), month, m["day"] and int(m["day"]))
+    return ""
+
+
+def _checked(year: int, month: int | None, day: int | None) -> str:
+    try:
+        datetime.date(year, month or 1, day or 1)
+    except ValueError:
+        return ""
+    if day:
+        return f"{year:04d}-{month:02d}-{day:02d}"
+    if month:
+        return f"{year:04d}-{month:02d}"
+    return f"{year:04d}"
+
+
+def name_key(name: str) -> str:
+    return " ".join(name.replace("\u00a0", " ").replace("*", " ").split()).casefold()
+
+
+_TITLES = {"dr", "mr", "mrs", "ms", "prof", "professor", "sen", "rep", "gen", "amb"}
+
+
+def resolve_labels(parsed: ParsedInterview) -> None:
+    """Map each turn's label to a full name declared in the same file.
+
+    "Maurer" becomes "Tim Maurer" when the file declares Tim Maurer and no
+    other declared person shares that name part; "STEVE" and "Steve Gibson"
+    become one person. Anything ambiguous stays as written, with a warning.
+    """
+    declared = [p.name for p in parsed.participants]
+    labels = {t.label for t in parsed.turns if t.label}
+    # Longer labels that other labels abbreviate ("Steve Gibson" for "STEVE")
+    # count as declared names too.
+    full_names = declared + sorted(
+        (lbl for lbl in labels if len(lbl.split()) > 1), key=len, reverse=True
+    )
+    resolved: dict[str, str] = {}
+    for label in labels:
+        key = name_key(label)
+        exact = [n for n in full_names if name_key(n) == key]
+        if exact:
+            resolved[label] = _canonical_case(exact[0], declared)
+            continue
+        parts = [w.strip(".").casefold() for w in key.split()]
+        parts = [w for w in parts if w not in _TITLES]
+        candidates = {
+            n
+            for n in full_names
+            if parts and all(p in [w.casefold() for w in n.split()] for p in parts)
+        }
+        distinct = {name_key(n) for n in candidates}
+        if len(distinct) == 1:
+            resolved[label] = _canonical_case(sorted(candidates, key=len)[-1], declared)
+        else:
+            if len(distinct) > 1:
+                parsed.warnings.append(
+                    f"label “{label}” could be any of {', '.join(sorted(candidates))}; "
+                    "kept as written"
+                )
+            resolved[label] = label
+    for turn in parsed.turns:
+        if turn.label:
+            turn.speaker = resolved[turn.label]
+
+
+def _canonical_case(name: str, declared: list[str]) -> str:
+    for d in declared:
+        if name_key(d) == name_key(name):
+            return d
+    if name.isupper():
+        return name.title()
+    return name
+
+
+QUESTIONING_ROLES = {"host", "interviewer", "moderator"}
+# A host's turn can ask without a question mark: "I wanted to ask you if you
+# would just define cybersecurity for our listeners."
+_REQUEST = re.compile(
+    r"\b(?:ask(?:ing)? you|tell us|talk (?:to us )?(?:a bit )?about|could you|can you|"
+    r"would you (?!like)|if you would|explain|describe|walk us through)\b",
+    re.IGNORECASE,
+)
+ANSWERING_ROLES = {"guest", "interviewee", "panelist", "witness"}
+
+
+def classify_kinds(parsed: ParsedInterview) -> None:
+    """Question, answer or remark for each turn that has no kind yet.
+
+    Guests answer; hosts and interviewers ask when their turn asks something.
+    Without roles, a turn that asks is a question and the next speaker's
+    reply is an answer.
+    """
+    roles = {p.name.casefold(): p.role for p in parsed.participants}
+    previous: ParsedTurn | None = None
+    for turn in parsed.turns:
+        role = roles.get(turn.speaker.casefold(), "")
+        asks = "?" in turn.body or bool(_REQUEST.search(turn.body))
+        if role in ANSWERING_ROLES:
+            turn.kind = "answer"
+        elif role in QUESTIONING_ROLES:
+            turn.kind = "question" if asks else "remark"
+        elif asks:
+            turn.kind = "question"
+        elif previous and previous.kind == "question" and previous.speaker != turn.speaker:
+            turn.kind = "answer"
+        else:
+            turn.kind = "remark"
+        previous = turn

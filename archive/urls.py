@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import path
+
+from archive import api, views
+
+urlpatterns = [
+    path("", views.home, name="archive-home"),
+    path("interviews/", views.interview_list, name="archive-interviews"),
+    path("interviews/<slug:slug>/", views.interview_detail, name="archive-interview"),
+    path("speakers/", views.speaker_list, name="archive-speakers"),
+    path("speakers/<slug:slug>/", views.speaker_detail, name="archive-speaker"),
+    path("topics/", views.topic_list, name="archive-topics"),
+    path("topics/<slug:slug>/", views.topic_detail, name="archive-topic"),
+    path("api/interviews", api.interviews, name="archive-api-interviews"),
+    path("api/interviews/<slug:slug>", api.interview, name="archive-api-interview"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "archive.views.bad_request"
+handler404 = "archive.views.page_not_found"
+handler500 = "archive.views.server_error"

@@ -1,0 +1,219 @@
+"""Reading pages. Each runs a fixed number of queries, whatever the sizes."""
+
+from django.conf import settings
+from django.core.paginator import InvalidPage, Paginator
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_safe
+
+from archive.forms import InterviewFilterForm
+from archive.models import (
+    Interview,
+    InterviewSlug,
+    Participant,
+    Series,
+    Speaker,
+    Topic,
+    Turn,
+)
+
+
+def _page(request, items, per_page):
+    """The requested page of ``items``; a bad page number is a 404."""
+    paginator = Paginator(items, per_page)
+    number = request.GET.get("page", "1")
+    try:
+        return paginator.page(number)
+    except InvalidPage:
+        raise Http404(f"There is no page “{number[:20]}” here.") from None
+
+
+def _published_interview_cards(queryset):
+    """Interviews with what a list shows, in three queries."""
+    return queryset.select_related("series").prefetch_related(
+        "topics", "participants__speaker"
+    )
+
+
+@require_safe
+def home(request):
+    interviews = Interview.objects.published()
+    published_participations = Q(participations__interview__published=True)
+    context = {
+        "newest": _published_interview_cards(interviews.newest_first())[:8],
+        "speakers": Speaker.objects.annotate(
+            interview_count=Count("participations", filter=published_participations)
+        )
+        .filter(interview_count__gt=0)
+        .order_by("-interview_count", "name")[:12],
+        "topics": Topic.objects.annotate(
+            interview_count=Count("interviews", filter=Q(interviews__published=True))
+        )
+        .filter(interview_count__gt=0)
+        .order_by("name"),
+        "totals": interviews.aggregate(
+            interviews=Count("pk"), turns=Sum("turn_count", default=0)
+        ),
+    }
+    return render(request, "archive/home.html", context)
+
+
+@require_safe
+def interview_list(request):
+    form = InterviewFilterForm(request.GET)
+    if not form.is_valid():
+        return bad_request(request, message=form.problems())
+    wanted = form.cleaned_data
+    interviews = Interview.objects.published().newest_first()
+    filters = []
+    if slug := wanted["speaker"]:
+        speaker = Speaker.objects.public().filter(slug=slug).first()
+        interviews = interviews.filter(
+            Exists(Participant.objects.filter(interview=OuterRef("pk"), speaker=speaker))
+            | Exists(Turn.objects.filter(interview=OuterRef("pk"), speaker=speaker))
+        )
+        filters.append(("speaker", speaker.name if speaker else slug, speaker))
+    if slug := wanted["series"]:
+        series = Series.objects.filter(slug=slug).first()
+        interviews = interviews.filter(series=series)
+        filters.append(("series", series.name if series else slug, series))
+    if slug := wanted["topic"]:
+        topic = Topic.objects.filter(slug=slug).first()
+        interviews = interviews.filter(topics=topic)
+        filters.append(("topic", topic.name if topic else slug, topic))
+    if year := wanted["year"]:
+        interviews = interviews.filter(date__year=year)
+        filters.append(("year", str(year), year))
+    page = _page(
+        request, _published_interview_cards(interviews), settings.ARCHIVE_PAGE_SIZE
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "archive/interview_list.html",
+        {"page": page, "filters": filters, "query": query.urlencode()},
+    )
+
+
+@require_safe
+def interview_detail(request, slug):
+    visible = Interview.objects.visible_to(request.user)
+    interview = visible.select_related("series").filter(slug=slug).first()
+    if interview is None:
+        old = get_object_or_404(
+            InterviewSlug.objects.filter(interview__in=visible), slug=slug
+        )
+        return redirect("archive-interview", old.interview.slug, permanent=True)
+    participants = list(interview.participants.select_related("speaker"))
+    roles = {p.speaker_id: p.get_role_display() for p in participants}
+    turns = list(
+        interview.turns.select_related("speaker").order_by("position", "anchor")
+    )
+    for turn in turns:
+        turn.role = roles.get(turn.speaker_id, "")
+    return render(
+        request,
+        "archive/interview_detail.html",
+        {
+            "interview": interview,
+            "participants": participants,
+            "turns": turns,
+            "topics": list(interview.topics.all()),
+        },
+    )
+
+
+@require_safe
+def speaker_list(request):
+    speakers = (
+        Speaker.objects.public()
+        .annotate(
+            interview_count=Count(
+                "participations",
+                filter=Q(participations__interview__published=True),
+            )
+        )
+        .order_by("name")
+    )
+    page = _page(request, speakers, 100)
+    return render(request, "archive/speaker_list.html", {"page": page})
+
+
+@require_safe
+def speaker_detail(request, slug):
+    speaker = get_object_or_404(Speaker.objects.public(), slug=slug)
+    interviews = (
+        Interview.objects.published()
+        .filter(
+            Exists(Participant.objects.filter(interview=OuterRef("pk"), speaker=speaker))
+            | Exists(Turn.objects.filter(interview=OuterRef("pk"), speaker=speaker))
+        )
+        .select_related("series")
+        .newest_first()
+    )
+    turns = (
+        Turn.objects.published()
+        .filter(speaker=speaker)
+        .select_related("interview")
+        .order_by("-interview__date", "interview_id", "position")
+    )
+    page = _page(request, turns, settings.ARCHIVE_SPEAKER_TURNS_PAGE_SIZE)
+    return render(
+        request,
+        "archive/speaker_detail.html",
+        {"speaker": speaker, "interviews": interviews, "page": page},
+    )
+
+
+@require_safe
+def topic_list(request):
+    topics = (
+        Topic.objects.annotate(
+            interview_count=Count("interviews", filter=Q(interviews__published=True))
+        )
+        .filter(interview_count__gt=0)
+        .order_by("name")
+    )
+    return render(request, "archive/topic_list.html", {"topics": topics})
+
+
+@require_safe
+def topic_detail(request, slug):
+    topic = get_object_or_404(
+        Topic.objects.filter(interviews__published=True).distinct(), slug=slug
+    )
+    interviews = _published_interview_cards(
+        Interview.objects.published().filter(topics=topic).newest_first()
+    )
+    page = _page(request, interviews, settings.ARCHIVE_PAGE_SIZE)
+    return render(request, "archive/topic_detail.html", {"topic": topic, "page": page})
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request, exception=None, message=""):
+    message = message or "The request could not be understood."
+    if _wants_json(request):
+        return JsonResponse({"error": message}, status=400)
+    return render(request, "400.html", {"message": message}, status=400)
+
+
+def page_not_found(request, exception=None):
+    message = ""
+    if exception is not None and exception.args and isinstance(exception.args[0], str):
+        # Our own Http404 messages are written for readers; Django's
+        # resolver messages are dicts and stay out of the page.
+        message = exception.args[0]
+    if _wants_json(request):
+        return JsonResponse({"error": message or "Not found."}, status=404)
+    return render(request, "404.html", {"message": message}, status=404)
+
+
+def server_error(request):
+    if _wants_json(request):
+        return JsonResponse({"error": "Something went wrong on our side."}, status=500)
+    return render(request, "500.html", status=500)
