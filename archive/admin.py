@@ -1,0 +1,329 @@
+"""The curators' admin: edit interviews turn by turn, merge speakers.
+
+Long transcripts (1,100 turns and more) open and save in a fixed number of
+queries: the turn inline looks speakers up in one prefetched dictionary
+instead of one query per row, for display and for validation.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.db.models import Count
+from django.forms.models import BaseInlineFormSet
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from archive.models import (
+    Interview,
+    InterviewSlug,
+    Participant,
+    Series,
+    Speaker,
+    Topic,
+    Turn,
+    TurnKind,
+)
+
+
+class KnownSpeakersSelect(AutocompleteSelect):
+    """An autocomplete that renders its selected speaker from a dictionary.
+
+    Django's widget runs a query per rendered row to find the selected
+    option's label; a transcript has hundreds of rows.
+    """
+
+    known: dict[str, Speaker] | None = None
+
+    def optgroups(self, name, value, attr=None):
+        if self.known is None:
+            return super().optgroups(name, value, attr)
+        options = []
+        if not self.is_required:
+            options.append(self.create_option(name, "", "", False, 0))
+        for v in value:
+            speaker = self.known.get(str(v))
+            if speaker is not None:
+                options.append(
+                    self.create_option(name, str(speaker.pk), str(speaker), True, 0)
+                )
+        return [(None, options, 0)]
+
+
+class KnownSpeakerField(forms.ModelChoiceField):
+    """A speaker choice checked against prefetched speakers when it can be."""
+
+    known: dict[str, Speaker] | None = None
+
+    def to_python(self, value):
+        if self.known is not None and str(value) in self.known:
+            return self.known[str(value)]
+        return super().to_python(value)
+
+
+class TurnInlineForm(forms.ModelForm):
+    class Meta:
+        model = Turn
+        fields = ["position", "speaker", "label", "kind", "start", "body"]
+        widgets = {
+            "body": forms.Textarea(attrs={"rows": 3, "cols": 70}),
+            "label": forms.TextInput(attrs={"size": 12}),
+            "position": forms.NumberInput(attrs={"style": "width: 5em"}),
+            "start": forms.NumberInput(attrs={"style": "width: 6em", "step": "any"}),
+        }
+
+    def _get_validation_exclusions(self):
+        # Both foreign keys are already checked: the speaker by its form field
+        # (against the prefetched speakers), the interview by the inline.
+        # Checking them again in the model costs two queries per turn.
+        return {*super()._get_validation_exclusions(), "speaker", "interview"}
+
+
+class TurnInlineFormSet(BaseInlineFormSet):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.known_speakers = {str(t.speaker_id): t.speaker for t in self.get_queryset()}
+        if self.instance.pk:
+            for p in self.instance.participants.select_related("speaker"):
+                self.known_speakers.setdefault(str(p.speaker_id), p.speaker)
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        field = form.fields["speaker"]
+        field.known = field.widget.known = self.known_speakers
+        return form
+
+
+class TurnInline(admin.TabularInline):
+    model = Turn
+    form = TurnInlineForm
+    formset = TurnInlineFormSet
+    extra = 1
+    readonly_fields = ["anchor"]
+    fields = ["position", "anchor", "speaker", "label", "kind", "start", "body"]
+    ordering = ["position", "anchor"]
+    view_on_site = False
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("speaker")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "speaker":
+            return KnownSpeakerField(
+                queryset=Speaker.objects.all(),
+                widget=KnownSpeakersSelect(db_field, self.admin_site),
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ParticipantInline(admin.TabularInline):
+    model = Participant
+    extra = 0
+    autocomplete_fields = ["speaker"]
+    fields = ["position", "speaker", "role"]
+
+
+class InterviewSlugInline(admin.TabularInline):
+    model = InterviewSlug
+    extra = 0
+    verbose_name = "former slug (redirects here)"
+    verbose_name_plural = "former slugs (redirect here)"
+
+
+@admin.register(Interview)
+class InterviewAdmin(admin.ModelAdmin):
+    list_display = ["title", "series", "date_display", "turn_count", "published", "view"]
+    list_filter = ["published", "medium", "series", "topics"]
+    list_select_related = ["series"]
+    search_fields = ["title", "slug", "source_name"]
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["topics"]
+    date_hierarchy = "date"
+    actions = ["publish", "unpublish"]
+    inlines = [ParticipantInline, TurnInline, InterviewSlugInline]
+    readonly_fields = [
+        "turn_count",
+        "source_name",
+        "created_at",
+        "updated_at",
+        "imported_at",
+        "edited_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "published"]}),
+        (
+            "Where and when",
+            {
+                "fields": [
+                    ("series", "episode"),
+                    "outlet",
+                    "medium",
+                    ("date", "date_precision"),
+                    "date_note",
+                    "source_url",
+                ]
+            },
+        ),
+        ("Introduction", {"fields": ["lede", "topics"]}),
+        ("Credits", {"fields": ["attribution", "rights"]}),
+        (
+            "Provenance",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "source_name",
+                    "turn_count",
+                    ("created_at", "updated_at"),
+                    ("imported_at", "edited_at"),
+                ],
+            },
+        ),
+    ]
+
+    @admin.display(description="date", ordering="date")
+    def date_display(self, obj):
+        return obj.date_display
+
+    @admin.display(description="page")
+    def view(self, obj):
+        return format_html('<a href="{}">view</a>', obj.get_absolute_url())
+
+    def save_model(self, request, obj, form, change):
+        # Marks the interview as edited so that a re-import does not
+        # silently overwrite the curator's corrections.
+        obj.edited_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        form.instance.refresh_turn_count()
+
+    @admin.action(description="Publish the selected interviews")
+    def publish(self, request, queryset):
+        n = queryset.update(published=True, updated_at=timezone.now())
+        self.message_user(request, f"Published {n} interview(s).", messages.SUCCESS)
+
+    @admin.action(description="Unpublish the selected interviews (make drafts)")
+    def unpublish(self, request, queryset):
+        n = queryset.update(published=False, updated_at=timezone.now())
+        self.message_user(request, f"Unpublished {n} interview(s).", messages.SUCCESS)
+
+
+class MergeSpeakersForm(forms.Form):
+    target = forms.ModelChoiceField(
+        queryset=Speaker.objects.none(), label="Merge into", empty_label=None
+    )
+
+    def __init__(self, *args, exclude=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].queryset = Speaker.objects.exclude(pk__in=exclude)
+
+
+@admin.register(Speaker)
+class SpeakerAdmin(admin.ModelAdmin):
+    list_display = ["name", "affiliation", "slug", "turns"]
+    search_fields = ["name", "aliases", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    fields = ["name", "slug", "aliases", "affiliation", "bio"]
+    actions = ["merge"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(turn_total=Count("turns"))
+
+    @admin.display(description="turns", ordering="turn_total")
+    def turns(self, obj):
+        return obj.turn_total
+
+    @admin.action(description="Merge the selected speakers into another…")
+    def merge(self, request, queryset):
+        selected = list(queryset)
+        form = MergeSpeakersForm(
+            request.POST if "target" in request.POST else None,
+            exclude=[s.pk for s in selected],
+        )
+        if form.is_valid():
+            target = form.cleaned_data["target"]
+            for speaker in selected:
+                speaker.merge_into(target)
+            self.message_user(
+                request,
+                f"Merged {len(selected)} speaker(s) into {target}.",
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/archive/speaker/merge.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Merge speakers",
+                "opts": self.model._meta,
+                "speakers": selected,
+                "form": form,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+
+@admin.register(Turn)
+class TurnAdmin(admin.ModelAdmin):
+    list_display = ["excerpt", "interview", "anchor", "position", "speaker", "kind"]
+    list_filter = ["kind"]
+    list_select_related = ["interview", "speaker"]
+    search_fields = ["body", "interview__title", "speaker__name"]
+    autocomplete_fields = ["speaker", "interview"]
+    readonly_fields = ["anchor"]
+    fields = ["interview", "position", "anchor", "speaker", "label", "kind", "start", "body"]
+    actions = ["mark_question", "mark_answer", "mark_remark"]
+
+    @admin.display(description="turn")
+    def excerpt(self, obj):
+        return obj.body[:80]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        Interview.objects.filter(pk=obj.interview_id).update(edited_at=timezone.now())
+        obj.interview.refresh_turn_count()
+
+    def delete_model(self, request, obj):
+        interview = obj.interview
+        super().delete_model(request, obj)
+        interview.refresh_turn_count()
+
+    def _set_kind(self, request, queryset, kind):
+        interviews = set(queryset.values_list("interview_id", flat=True))
+        n = queryset.update(kind=kind)
+        Interview.objects.filter(pk__in=interviews).update(edited_at=timezone.now())
+        self.message_user(request, f"{n} turn(s) marked as {kind}.", messages.SUCCESS)
+
+    @admin.action(description="Mark as questions")
+    def mark_question(self, request, queryset):
+        self._set_kind(request, queryset, TurnKind.QUESTION)
+
+    @admin.action(description="Mark as answers")
+    def mark_answer(self, request, queryset):
+        self._set_kind(request, queryset, TurnKind.ANSWER)
+
+    @admin.action(description="Mark as remarks")
+    def mark_remark(self, request, queryset):
+        self._set_kind(request, queryset, TurnKind.REMARK)
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Series)
+class SeriesAdmin(admin.ModelAdmin):
+    list_display = ["name", "outlet", "slug"]
+    search_fields = ["name", "outlet"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+admin.site.site_header = "Cyber-policy interview archive"
+admin.site.site_title = "Archive admin"
+admin.site.index_title = "Curate the archive"
