@@ -18,7 +18,7 @@ from archive.parsing.document import (
 )
 from archive.parsing.labelled import parse_labelled, split_label
 from archive.parsing.metadata import apply_metadata, read_sidecar
-from archive.parsing.qa import parse_qa
+from archive.parsing.qa import is_question, parse_qa
 
 __all__ = [
     "FORMATS",
@@ -43,12 +43,10 @@ _MARKDOWN_SIGNS = re.compile(
 
 def detect_format(source: str) -> str:
     """"labels" when paragraphs start with speaker labels, else "qa"."""
-    labelled = 0
-    for lines in t.paragraphs(source):
-        if split_label(t.join_lines(lines)):
-            labelled += 1
-            if labelled >= 2:
-                return "labels"
+    blocks = [t.join_lines(lines) for lines in t.paragraphs(source)]
+    labelled = sum(1 for b in blocks if split_label(b))
+    if labelled >= 2 or (labelled == 1 and not any(map(is_question, blocks))):
+        return "labels"
     return "qa"
 
 

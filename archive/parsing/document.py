@@ -23,7 +23,7 @@ class ParsedTurn:
     speaker: str  # the resolved full name
     label: str  # the label as written ("Maurer"), empty when not labelled
     paragraphs: list[str]
-    kind: str = "remark"  # question, answer or remark
+    kind: str = ""  # question, answer or remark; "" until classified
     start: float | None = None
 
     @property

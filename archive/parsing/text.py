@@ -185,7 +185,7 @@ ANSWERING_ROLES = {"guest", "interviewee", "panelist", "witness"}
 
 
 def classify_kinds(parsed: ParsedInterview) -> None:
-    """Question, answer or remark for each turn that has no kind yet.
+    """Question, answer or remark for each turn the parser left unclassified.
 
     Guests answer; hosts and interviewers ask when their turn asks something.
     Without roles, a turn that asks is a question and the next speaker's
@@ -194,6 +194,9 @@ def classify_kinds(parsed: ParsedInterview) -> None:
     roles = {p.name.casefold(): p.role for p in parsed.participants}
     previous: ParsedTurn | None = None
     for turn in parsed.turns:
+        if turn.kind:
+            previous = turn
+            continue
         role = roles.get(turn.speaker.casefold(), "")
         asks = "?" in turn.body or bool(_REQUEST.search(turn.body))
         if role in ANSWERING_ROLES:

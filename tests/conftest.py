@@ -1,0 +1,65 @@
+"""Shared set-up: small factories for interviews, and the seed import."""
+
+from pathlib import Path
+
+import pytest
+
+from archive.importer import import_file, transcript_files
+from archive.models import Interview, Participant, Speaker, Turn
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "fixtures" / "interviews"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--regen-golden",
+        action="store_true",
+        help="rewrite tests/golden/*.expected.json from the parser's output",
+    )
+
+
+@pytest.fixture
+def regen_golden(request):
+    return request.config.getoption("--regen-golden")
+
+
+@pytest.fixture
+def make_interview(db):
+    """Build an interview with ``turns`` as (speaker name, body) pairs."""
+
+    def make(title="An interview", turns=(), published=True, roles=None, **fields):
+        interview = Interview.objects.create(title=title, published=published, **fields)
+        speakers = {}
+        for position, (name, body) in enumerate(turns, start=1):
+            if name not in speakers:
+                speakers[name] = (
+                    Speaker.objects.filter(name=name).first()
+                    or Speaker.objects.create(name=name)
+                )
+                Participant.objects.create(
+                    interview=interview,
+                    speaker=speakers[name],
+                    role=(roles or {}).get(name, "guest"),
+                    position=len(speakers),
+                )
+            Turn.objects.create(
+                interview=interview,
+                position=position,
+                speaker=speakers[name],
+                label=name,
+                body=body,
+            )
+        interview.refresh_turn_count()
+        return interview
+
+    return make
+
+
+@pytest.fixture
+def seeds(db):
+    """The two seed interviews, imported as `make run` imports them."""
+    outcomes = [import_file(path) for path in transcript_files(SEEDS)]
+    assert [o.status for o in outcomes] == ["created", "created"], outcomes
+    return {o.path.rsplit("/", 1)[-1].split("_")[0]: o.interview for o in outcomes}
