@@ -140,6 +140,10 @@ class SpeakerQuerySet(models.QuerySet):
         candidates = self.filter(Q(name__iexact=name.strip()) | Q(aliases__icontains=key))
         return [s for s in candidates if key in s.name_keys()]
 
+    def update(self, **kwargs):
+        _render_on_update(kwargs, "bio", "bio_html")
+        return super().update(**kwargs)
+
 
 class Speaker(models.Model):
     name = models.CharField(max_length=200)
@@ -235,8 +239,7 @@ class InterviewQuerySet(models.QuerySet):
         )
 
     def update(self, **kwargs):
-        if "lede" in kwargs:
-            _render_on_update(self, kwargs, "lede", "lede_html")
+        _render_on_update(kwargs, "lede", "lede_html")
         return super().update(**kwargs)
 
 
@@ -395,16 +398,21 @@ class Participant(models.Model):
         return f"{self.speaker} ({self.get_role_display()})"
 
 
-def _render_on_update(queryset, kwargs, field, html_field):
-    """Keep ``html_field`` right when ``field`` is set through ``update()``."""
+def _render_on_update(kwargs: dict, field: str, html_field: str) -> None:
+    """Keep ``html_field`` right when ``field`` is set through ``update()``.
+
+    ``bulk_update`` passes both, already rendered; anything else must give
+    the new Markdown as a string so that it can be rendered here.
+    """
+    if field not in kwargs or html_field in kwargs:
+        return
     value = kwargs[field]
-    if isinstance(value, str):
-        kwargs[html_field] = markdown.render(value)
-    else:
+    if not isinstance(value, str):
         raise TypeError(
             f"update({field}=…) needs a string so that {html_field} can be "
             "rendered; save each object instead."
         )
+    kwargs[html_field] = markdown.render(value)
 
 
 class TurnQuerySet(models.QuerySet):
@@ -412,8 +420,7 @@ class TurnQuerySet(models.QuerySet):
         return self.filter(interview__published=True)
 
     def update(self, **kwargs):
-        if "body" in kwargs:
-            _render_on_update(self, kwargs, "body", "body_html")
+        _render_on_update(kwargs, "body", "body_html")
         return super().update(**kwargs)
 
     def bulk_create(self, objs, *args, **kwargs):

@@ -1,0 +1,203 @@
+"""`manage.py import_transcript`: files, folders, re-imports and bad input."""
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from archive.models import Interview, Speaker, Turn
+from tests.conftest import SEEDS
+
+pytestmark = pytest.mark.django_db
+
+PLAIN = "Alice Wong: Hello and welcome.\n\nBob Stone: Thanks for having me.\n"
+
+
+def run(*args):
+    """Run the command; return (stdout, stderr)."""
+    from io import StringIO
+
+    out, err = StringIO(), StringIO()
+    call_command("import_transcript", *map(str, args), stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_a_plain_file_without_header_or_sidecar_is_titled_from_its_name(tmp_path):
+    path = tmp_path / "talk_with_bob.txt"
+    path.write_text(PLAIN)
+    run(path)
+    interview = Interview.objects.get()
+    assert interview.title == "Talk with bob"
+    assert interview.published
+    assert [t.speaker.name for t in interview.turns.order_by("position")] == [
+        "Alice Wong",
+        "Bob Stone",
+    ]
+
+
+def test_title_date_and_series_options_set_metadata(tmp_path):
+    path = tmp_path / "x.txt"
+    path.write_text(PLAIN)
+    run(path, "--title", "Norms talk", "--date", "2016-07", "--series", "Cyber Hour")
+    interview = Interview.objects.get()
+    assert interview.title == "Norms talk"
+    assert (interview.date_iso, interview.date_precision) == ("2016-07", "month")
+    assert interview.date_display == "July 2016"
+    assert interview.series.name == "Cyber Hour"
+
+
+def test_per_file_options_need_exactly_one_file(tmp_path):
+    with pytest.raises(CommandError, match="exactly one file"):
+        run(SEEDS, "--title", "Nope")
+    assert not Interview.objects.exists()
+
+
+def test_a_bad_date_option_is_refused(tmp_path):
+    path = tmp_path / "x.txt"
+    path.write_text(PLAIN)
+    with pytest.raises(CommandError, match="YYYY"):
+        run(path, "--date", "last fall")
+    assert not Interview.objects.exists()
+
+
+def test_draft_imports_are_unpublished(tmp_path, client):
+    path = tmp_path / "secret.txt"
+    path.write_text(PLAIN)
+    run(path, "--draft")
+    interview = Interview.objects.get()
+    assert not interview.published
+    assert client.get(interview.get_absolute_url()).status_code == 404
+
+
+def test_reimporting_an_unchanged_source_does_nothing(tmp_path):
+    path = tmp_path / "x.txt"
+    path.write_text(PLAIN)
+    run(path)
+    before = Interview.objects.get()
+    out, err = run(path)
+    after = Interview.objects.get()
+    assert "unchanged" in out
+    assert after.updated_at == before.updated_at
+    assert after.imported_at == before.imported_at
+
+
+def test_a_changed_source_updates_and_keeps_anchors_of_unchanged_turns(tmp_path):
+    path = tmp_path / "x.txt"
+    path.write_text(PLAIN + "\nAlice Wong: Last words.\n")
+    run(path)
+    interview = Interview.objects.get()
+    anchors = {t.body: t.anchor for t in interview.turns.all()}
+    path.write_text(
+        "Alice Wong: A new opening.\n\n"
+        + PLAIN
+        + "\nAlice Wong: Last words, corrected.\n"
+    )
+    out, _ = run(path)
+    assert "updated" in out
+    turns = list(Interview.objects.get().turns.order_by("position"))
+    assert [t.body for t in turns] == [
+        "A new opening.",
+        "Hello and welcome.",
+        "Thanks for having me.",
+        "Last words, corrected.",
+    ]
+    # Unchanged turns keep their anchors; an edited one keeps its own; the
+    # inserted turn gets a new anchor never used before.
+    assert turns[1].anchor == anchors["Hello and welcome."]
+    assert turns[2].anchor == anchors["Thanks for having me."]
+    assert turns[3].anchor == anchors["Last words."]
+    assert turns[0].anchor == 4
+    assert Interview.objects.get().turn_count == 4
+
+
+def test_an_interview_edited_in_the_admin_is_left_alone_unless_forced(tmp_path):
+    path = tmp_path / "x.txt"
+    path.write_text(PLAIN)
+    run(path)
+    Interview.objects.update(edited_at=timezone.now())
+    Turn.objects.filter(body="Hello and welcome.").update(body="Hello, welcome!")
+    path.write_text(PLAIN.replace("Thanks", "Many thanks"))
+    _, err = run(path)
+    assert "edited in the admin" in err
+    assert Turn.objects.filter(body="Hello, welcome!").exists()
+    assert not Turn.objects.filter(body__startswith="Many thanks").exists()
+    run(path, "--force")
+    assert set(Turn.objects.values_list("body", flat=True)) == {
+        "Hello and welcome.",
+        "Many thanks for having me.",
+    }
+
+
+def test_a_directory_import_goes_on_past_a_bad_file_and_fails_at_the_end(tmp_path):
+    (tmp_path / "a_good.txt").write_text(PLAIN)
+    (tmp_path / "b_empty.txt").write_text("")
+    (tmp_path / "c_binary.txt").write_bytes(b"\x00\x01\x02PK\x03\x04")
+    (tmp_path / "d_prose.txt").write_text("Just prose, no turns at all in this file.")
+    (tmp_path / "e_good.txt").write_text(PLAIN.replace("Hello", "Hi"))
+    with pytest.raises(CommandError, match="3 of 5 files failed"):
+        _, err = run(tmp_path)
+    assert Interview.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "empty"),
+        (b"\x00\x01\x02\x03binary", "binary"),
+        (b"A paragraph of prose.\n\nAnother one, still no speakers.", "no questions"),
+    ],
+)
+def test_a_bad_file_fails_with_a_one_line_reason_and_writes_nothing(
+    tmp_path, content, reason
+):
+    from io import StringIO
+
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_transcript", str(path), stdout=StringIO(), stderr=err)
+    line = next(line for line in err.getvalue().splitlines() if "error" in line)
+    assert str(path) in line and reason in line
+    assert not Interview.objects.exists()
+    assert not Speaker.objects.exists()
+
+
+def test_a_missing_path_is_an_error(tmp_path):
+    with pytest.raises(CommandError, match="no such file"):
+        run(tmp_path / "nope.txt")
+
+
+def test_dry_run_json_writes_nothing_and_prints_the_api_shape(tmp_path, client):
+    seed = SEEDS / "001_5075a96642471ac2.txt"
+    out, _ = run(seed, "--dry-run", "--json")
+    assert not Interview.objects.exists()
+    assert not Speaker.objects.exists()
+    printed = json.loads(out)
+    assert len(printed["turns"]) == 25
+
+    run(seed)
+    api = client.get(f"/api/interviews/{printed['slug']}").json()
+    assert printed == api
+
+
+def test_a_sidecar_with_an_unknown_key_fails_the_file(tmp_path):
+    (tmp_path / "x.txt").write_text(PLAIN)
+    (tmp_path / "x.toml").write_text('titel = "typo"\n')
+    with pytest.raises(CommandError):
+        run(tmp_path / "x.txt")
+    assert not Interview.objects.exists()
+
+
+def test_speakers_match_across_the_archive_on_full_names_and_aliases(tmp_path):
+    Speaker.objects.create(name="Tim Maurer", aliases="Dr. Tim Maurer")
+    Speaker.objects.create(name="Jane Smith")
+    path = tmp_path / "x.txt"
+    path.write_text("Dr. Tim Maurer: Hello.\n\nSmith: Hi there.\n")
+    run(path)
+    turns = list(Turn.objects.order_by("position").select_related("speaker"))
+    assert turns[0].speaker.name == "Tim Maurer"
+    # A bare surname never matches an existing speaker.
+    assert turns[1].speaker.name == "Smith"
+    assert Speaker.objects.count() == 3
