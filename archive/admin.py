@@ -82,7 +82,9 @@ class TurnInlineForm(forms.ModelForm):
 class TurnInlineFormSet(BaseInlineFormSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.known_speakers = {str(t.speaker_id): t.speaker for t in self.get_queryset()}
+        self.known_speakers = {
+            str(t.speaker_id): t.speaker for t in self.get_queryset()
+        }
         if self.instance.pk:
             for p in self.instance.participants.select_related("speaker"):
                 self.known_speakers.setdefault(str(p.speaker_id), p.speaker)
@@ -90,7 +92,10 @@ class TurnInlineFormSet(BaseInlineFormSet):
     def _construct_form(self, i, **kwargs):
         form = super()._construct_form(i, **kwargs)
         field = form.fields["speaker"]
-        field.known = field.widget.known = self.known_speakers
+        # The admin wraps the widget in a RelatedFieldWidgetWrapper (the
+        # add/change links); the select that renders the options is inside.
+        widget = getattr(field.widget, "widget", field.widget)
+        field.known = widget.known = self.known_speakers
         return form
 
 
@@ -133,7 +138,14 @@ class InterviewSlugInline(admin.TabularInline):
 
 @admin.register(Interview)
 class InterviewAdmin(admin.ModelAdmin):
-    list_display = ["title", "series", "date_display", "turn_count", "published", "view"]
+    list_display = [
+        "title",
+        "series",
+        "date_display",
+        "turn_count",
+        "published",
+        "view",
+    ]
     list_filter = ["published", "medium", "series", "topics"]
     list_select_related = ["series"]
     search_fields = ["title", "slug", "source_name"]
@@ -274,7 +286,16 @@ class TurnAdmin(admin.ModelAdmin):
     search_fields = ["body", "interview__title", "speaker__name"]
     autocomplete_fields = ["speaker", "interview"]
     readonly_fields = ["anchor"]
-    fields = ["interview", "position", "anchor", "speaker", "label", "kind", "start", "body"]
+    fields = [
+        "interview",
+        "position",
+        "anchor",
+        "speaker",
+        "label",
+        "kind",
+        "start",
+        "body",
+    ]
     actions = ["mark_question", "mark_answer", "mark_remark"]
 
     @admin.display(description="turn")

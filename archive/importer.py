@@ -277,7 +277,7 @@ def _date(text: str) -> tuple[datetime.date | None, str]:
     precision = [DatePrecision.YEAR, DatePrecision.MONTH, DatePrecision.DAY][
         len(parts) - 1
     ]
-    return datetime.date(*(parts + [1, 1])[:3]), precision
+    return datetime.date(*[*parts, 1, 1][:3]), precision
 
 
 def _series(parsed: ParsedInterview) -> Series | None:
@@ -387,7 +387,9 @@ def _sync_turns(interview: Interview, parsed: ParsedInterview, speakers) -> None
     keep, create, delete = [], [], []
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
         pairs = min(a2 - a1, b2 - b1) if op in ("equal", "replace") else 0
-        for old_turn, new_turn in zip(old[a1 : a1 + pairs], new[b1 : b1 + pairs]):
+        for old_turn, new_turn in zip(
+            old[a1 : a1 + pairs], new[b1 : b1 + pairs], strict=True
+        ):
             new_turn.pk, new_turn.anchor = old_turn.pk, old_turn.anchor
             keep.append(new_turn)
         delete.extend(old[a1 + pairs : a2])
@@ -396,7 +398,9 @@ def _sync_turns(interview: Interview, parsed: ParsedInterview, speakers) -> None
         Turn.objects.filter(pk__in=[t.pk for t in delete]).delete()
     if keep:
         Turn.objects.bulk_update(
-            keep, ["position", "speaker", "label", "body", "kind", "start"], batch_size=500
+            keep,
+            ["position", "speaker", "label", "body", "kind", "start"],
+            batch_size=500,
         )
     if create:
         Turn.objects.bulk_create(create, batch_size=500)

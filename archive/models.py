@@ -137,7 +137,9 @@ class SpeakerQuerySet(models.QuerySet):
         key = Speaker.name_key(name)
         if not key:
             return self.none()
-        candidates = self.filter(Q(name__iexact=name.strip()) | Q(aliases__icontains=key))
+        candidates = self.filter(
+            Q(name__iexact=name.strip()) | Q(aliases__icontains=key)
+        )
         return [s for s in candidates if key in s.name_keys()]
 
     def update(self, **kwargs):
@@ -166,9 +168,6 @@ class Speaker(models.Model):
     def __str__(self):
         return self.name
 
-    def get_absolute_url(self):
-        return reverse("archive-speaker", args=[self.slug])
-
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = unique_slug(Speaker, self.name, exclude_pk=self.pk)
@@ -176,6 +175,9 @@ class Speaker(models.Model):
         if "update_fields" in kwargs and kwargs["update_fields"] is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "bio_html"}
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("archive-speaker", args=[self.slug])
 
     @staticmethod
     def name_key(name: str) -> str:
@@ -234,9 +236,7 @@ class InterviewQuerySet(models.QuerySet):
         return self.published()
 
     def newest_first(self):
-        return self.order_by(
-            F("date").desc(nulls_last=True), "-created_at", "-pk"
-        )
+        return self.order_by(F("date").desc(nulls_last=True), "-created_at", "-pk")
 
     def update(self, **kwargs):
         _render_on_update(kwargs, "lede", "lede_html")
@@ -247,7 +247,11 @@ class Interview(models.Model):
     title = models.CharField(max_length=300)
     slug = models.SlugField(max_length=120, unique=True)
     series = models.ForeignKey(
-        Series, null=True, blank=True, on_delete=models.SET_NULL, related_name="interviews"
+        Series,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="interviews",
     )
     outlet = models.CharField(max_length=200, blank=True)
     episode = models.CharField(max_length=40, blank=True)
@@ -263,7 +267,9 @@ class Interview(models.Model):
         max_length=300, blank=True, help_text="How the date is known, if not stated."
     )
     source_url = models.URLField(max_length=500, blank=True)
-    medium = models.CharField(max_length=20, choices=Medium.choices, default=Medium.OTHER)
+    medium = models.CharField(
+        max_length=20, choices=Medium.choices, default=Medium.OTHER
+    )
     lede = models.TextField(blank=True, help_text="Markdown.")
     lede_html = models.TextField(blank=True, editable=False)
     attribution = models.TextField(blank=True)
@@ -303,9 +309,6 @@ class Interview(models.Model):
     def __str__(self):
         return self.title
 
-    def get_absolute_url(self):
-        return reverse("archive-interview", args=[self.slug])
-
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = unique_slug(Interview, self.title, exclude_pk=self.pk)
@@ -313,7 +316,9 @@ class Interview(models.Model):
         previous_slug = None
         if self.pk:
             previous_slug = (
-                Interview.objects.filter(pk=self.pk).values_list("slug", flat=True).first()
+                Interview.objects.filter(pk=self.pk)
+                .values_list("slug", flat=True)
+                .first()
             )
         with transaction.atomic():
             super().save(*args, **kwargs)
@@ -323,6 +328,9 @@ class Interview(models.Model):
                     slug=previous_slug, defaults={"interview": self}
                 )
             InterviewSlug.objects.filter(slug=self.slug).delete()
+
+    def get_absolute_url(self):
+        return reverse("archive-interview", args=[self.slug])
 
     @property
     def date_iso(self) -> str | None:
@@ -340,7 +348,8 @@ class Interview(models.Model):
 
     def was_edited_since_import(self) -> bool:
         return bool(
-            self.edited_at and (self.imported_at is None or self.edited_at > self.imported_at)
+            self.edited_at
+            and (self.imported_at is None or self.edited_at > self.imported_at)
         )
 
     def allocate_anchors(self, count: int) -> range:
@@ -455,12 +464,16 @@ class Turn(models.Model):
     permanent number in citation links (``#t-<anchor>``) and never does.
     """
 
-    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="turns")
+    interview = models.ForeignKey(
+        Interview, on_delete=models.CASCADE, related_name="turns"
+    )
     position = models.PositiveIntegerField()
     anchor = models.PositiveIntegerField(editable=False)
     speaker = models.ForeignKey(Speaker, on_delete=models.PROTECT, related_name="turns")
     label = models.CharField(
-        max_length=200, blank=True, help_text="The speaker label as written in the source."
+        max_length=200,
+        blank=True,
+        help_text="The speaker label as written in the source.",
     )
     body = models.TextField(help_text="Markdown.")
     body_html = models.TextField(editable=False)

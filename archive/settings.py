@@ -44,9 +44,9 @@ SECRET_KEY = _secret_key()
 DEBUG = _env_bool("DJANGO_DEBUG")
 ALLOWED_HOSTS = [
     h.strip()
-    for h in os.environ.get(
-        "DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]"
-    ).split(",")
+    for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(
+        ","
+    )
     if h.strip()
 ]
 

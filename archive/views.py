@@ -70,7 +70,9 @@ def interview_list(request):
     if slug := wanted["speaker"]:
         speaker = Speaker.objects.public().filter(slug=slug).first()
         interviews = interviews.filter(
-            Exists(Participant.objects.filter(interview=OuterRef("pk"), speaker=speaker))
+            Exists(
+                Participant.objects.filter(interview=OuterRef("pk"), speaker=speaker)
+            )
             | Exists(Turn.objects.filter(interview=OuterRef("pk"), speaker=speaker))
         )
         filters.append(("speaker", speaker.name if speaker else slug, speaker))
@@ -147,7 +149,9 @@ def speaker_detail(request, slug):
     interviews = (
         Interview.objects.published()
         .filter(
-            Exists(Participant.objects.filter(interview=OuterRef("pk"), speaker=speaker))
+            Exists(
+                Participant.objects.filter(interview=OuterRef("pk"), speaker=speaker)
+            )
             | Exists(Turn.objects.filter(interview=OuterRef("pk"), speaker=speaker))
         )
         .select_related("series")

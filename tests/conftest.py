@@ -34,10 +34,9 @@ def make_interview(db):
         speakers = {}
         for position, (name, body) in enumerate(turns, start=1):
             if name not in speakers:
-                speakers[name] = (
-                    Speaker.objects.filter(name=name).first()
-                    or Speaker.objects.create(name=name)
-                )
+                speakers[name] = Speaker.objects.filter(
+                    name=name
+                ).first() or Speaker.objects.create(name=name)
                 Participant.objects.create(
                     interview=interview,
                     speaker=speakers[name],

@@ -119,7 +119,9 @@ def test_editing_a_turn_in_the_admin_changes_the_public_page(admin_client, seeds
     assert "A <strong>bold</strong> correction of the record." in page
     assert "**bold**" not in page
     edited = Turn.objects.get(pk=turn.pk)
-    assert edited.body_html == "<p>A <strong>bold</strong> correction of the record.</p>"
+    assert (
+        edited.body_html == "<p>A <strong>bold</strong> correction of the record.</p>"
+    )
     assert edited.anchor == turn.anchor
     assert f'id="t-{turn.anchor}"' in page
     interview.refresh_from_db()

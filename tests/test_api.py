@@ -17,7 +17,9 @@ def test_interview_list_shape(seeds, client):
         },
         {
             "slug": "tim-maurer-china-real-time-2016",
-            "title": "Tim Maurer on what comes next for the U.S. and China in cyberspace",
+            "title": (
+                "Tim Maurer on what comes next for the U.S. and China in cyberspace"
+            ),
             "date": "2016",
             "date_precision": "year",
             "series": "China Real Time",

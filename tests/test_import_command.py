@@ -75,7 +75,7 @@ def test_reimporting_an_unchanged_source_does_nothing(tmp_path):
     path.write_text(PLAIN)
     run(path)
     before = Interview.objects.get()
-    out, err = run(path)
+    out, _ = run(path)
     after = Interview.objects.get()
     assert "unchanged" in out
     assert after.updated_at == before.updated_at
@@ -136,7 +136,7 @@ def test_a_directory_import_goes_on_past_a_bad_file_and_fails_at_the_end(tmp_pat
     (tmp_path / "d_prose.txt").write_text("Just prose, no turns at all in this file.")
     (tmp_path / "e_good.txt").write_text(PLAIN.replace("Hello", "Hi"))
     with pytest.raises(CommandError, match="3 of 5 files failed"):
-        _, err = run(tmp_path)
+        run(tmp_path)
     assert Interview.objects.count() == 2
 
 

@@ -47,7 +47,9 @@ def test_bulk_create_renders_html_and_assigns_fresh_anchors(interview):
 
 def test_queryset_update_of_body_renders_html(interview):
     interview.turns.filter(anchor=1).update(body="**Bold** claim")
-    assert interview.turns.get(anchor=1).body_html == "<p><strong>Bold</strong> claim</p>"
+    assert (
+        interview.turns.get(anchor=1).body_html == "<p><strong>Bold</strong> claim</p>"
+    )
 
 
 def test_bulk_update_of_body_renders_html(interview):
@@ -82,7 +84,10 @@ def test_lede_and_bio_render_on_save_and_update(interview):
     interview.save()
     assert interview.lede_html == "<p>A <em>lede</em>.</p>"
     Interview.objects.filter(pk=interview.pk).update(lede="**New**")
-    assert Interview.objects.get(pk=interview.pk).lede_html == "<p><strong>New</strong></p>"
+    assert (
+        Interview.objects.get(pk=interview.pk).lede_html
+        == "<p><strong>New</strong></p>"
+    )
     Speaker.objects.filter(name="Ann").update(bio="*Bio*")
     assert Speaker.objects.get(name="Ann").bio_html == "<p><em>Bio</em></p>"
 

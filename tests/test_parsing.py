@@ -62,7 +62,9 @@ def test_unlabelled_paragraphs_continue_the_current_turn():
 
 def test_a_paragraph_cut_by_a_page_break_is_joined_again():
     parsed = parse("Ann: We compare it to the discussions\n\nof the 1950s. Yes.\n")
-    assert parsed.turns[0].paragraphs == ["We compare it to the discussions of the 1950s. Yes."]
+    assert parsed.turns[0].paragraphs == [
+        "We compare it to the discussions of the 1950s. Yes."
+    ]
 
 
 @pytest.mark.parametrize(
@@ -98,7 +100,9 @@ def test_plain_text_is_escaped_so_it_renders_as_written():
 
 
 def test_markdown_source_is_kept_as_markdown():
-    parsed = parse("Host: **Ann Lee**\n\nLee: See *this book* [the] one.\n\nAnn Lee: Ok.")
+    parsed = parse(
+        "Host: **Ann Lee**\n\nLee: See *this book* [the] one.\n\nAnn Lee: Ok."
+    )
     assert parsed.markup == "markdown"
     assert parsed.turns[0].body == "See *this book* [the] one."
 

@@ -38,7 +38,12 @@ def test_podcast_header_is_metadata_not_turns(podcast):
     roles = {p.speaker.name: p.role for p in podcast.participants.all()}
     assert roles == {"Paul Haenle": "host", "Tim Maurer": "guest"}
     bodies = " ".join(t.body for t in podcast.turns.all())
-    for header_text in ("CENTER FOR GLOBAL POLICY", "Transcript", "Episode 92", "Host:"):
+    for header_text in (
+        "CENTER FOR GLOBAL POLICY",
+        "Transcript",
+        "Episode 92",
+        "Host:",
+    ):
         assert header_text not in bodies
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from archive.models import Interview, Series, Speaker, Topic
+from archive.models import Series, Speaker, Topic
 
 
 def _queries(client, url):
@@ -31,8 +31,8 @@ def test_interview_page_shows_metadata_transcript_and_provenance(seeds, client):
     assert "September 18, 2017" in page
     assert "Episode 92" in page
     assert "China in the World" in page
-    assert "Paul Haenle</a>, <span class=\"role\">host" in page
-    assert "Tim Maurer</a>, <span class=\"role\">guest" in page
+    assert 'Paul Haenle</a>, <span class="role">host' in page
+    assert 'Tim Maurer</a>, <span class="role">guest' in page
     for anchor in range(1, 26):
         assert f'id="t-{anchor}"' in page
     assert page.count("turn--question") >= 9
@@ -82,7 +82,12 @@ def test_drafts_leak_nowhere_public(make_interview, client):
     assert client.get(hidden.get_absolute_url()).status_code == 404
     assert client.get(topic.get_absolute_url()).status_code == 404
     assert client.get(f"/api/interviews/{draft.slug}").status_code == 404
-    assert client.get(f"/interviews/?speaker={hidden.slug}").context["page"].paginator.count == 0
+    assert (
+        client.get(f"/interviews/?speaker={hidden.slug}")
+        .context["page"]
+        .paginator.count
+        == 0
+    )
     home = client.get("/")
     assert home.context["totals"] == {"interviews": 1, "turns": 1}
 
@@ -145,7 +150,9 @@ def test_interview_list_paginates_and_keeps_filters_in_page_links(
 ):
     settings.ARCHIVE_PAGE_SIZE = 2
     for i in range(5):
-        make_interview(f"Talk {i}", turns=[("Ann", "x")], date=datetime.date(2010 + i, 1, 1))
+        make_interview(
+            f"Talk {i}", turns=[("Ann", "x")], date=datetime.date(2010 + i, 1, 1)
+        )
     first = client.get("/interviews/?speaker=ann")
     assert _titles(first) == ["Talk 4", "Talk 3"]
     assert "?speaker=ann&amp;page=2" in first.content.decode()
@@ -206,7 +213,9 @@ def test_pages_run_a_constant_number_of_queries(make_interview, client, url):
     def grow(n):
         interview = make_interview(
             f"Talk {n}",
-            turns=[("Ann", f"Turn {i}") if i % 2 else (f"Guest {n}", "x") for i in range(n)],
+            turns=[
+                ("Ann", f"Turn {i}") if i % 2 else (f"Guest {n}", "x") for i in range(n)
+            ],
         )
         interview.topics.add(topic)
         return interview

@@ -12,9 +12,9 @@ from archive.markdown import escape_plain
 from archive.parsing import text as t
 from archive.parsing.document import (
     ParsedInterview,
-    ParseError,
     ParsedSpeaker,
     ParsedTurn,
+    ParseError,
 )
 from archive.parsing.labelled import parse_labelled, split_label
 from archive.parsing.metadata import apply_metadata, read_sidecar
@@ -42,7 +42,7 @@ _MARKDOWN_SIGNS = re.compile(
 
 
 def detect_format(source: str) -> str:
-    """"labels" when paragraphs start with speaker labels, else "qa"."""
+    """ "labels" when paragraphs start with speaker labels, else "qa"."""
     blocks = [t.join_lines(lines) for lines in t.paragraphs(source)]
     labelled = sum(1 for b in blocks if split_label(b))
     if labelled >= 2 or (labelled == 1 and not any(map(is_question, blocks))):
@@ -69,8 +69,12 @@ def parse(
     if format == "labels":
         parsed = parse_labelled(source)
     elif format == "qa":
-        asker = next((p.name for p in participants if p.role in t.QUESTIONING_ROLES), "")
-        answerer = next((p.name for p in participants if p.role in t.ANSWERING_ROLES), "")
+        asker = next(
+            (p.name for p in participants if p.role in t.QUESTIONING_ROLES), ""
+        )
+        answerer = next(
+            (p.name for p in participants if p.role in t.ANSWERING_ROLES), ""
+        )
         parsed = parse_qa(source, interviewer=asker, interviewee=answerer)
     else:
         raise ParseError(f"unknown format “{format}” (known: {', '.join(FORMATS)})")

@@ -10,9 +10,9 @@ from collections import Counter
 from archive.parsing import text as t
 from archive.parsing.document import (
     ParsedInterview,
-    ParseError,
     ParsedSpeaker,
     ParsedTurn,
+    ParseError,
 )
 
 # "Haenle: …", "**Tim Maurer:** …", "**Tim Maurer**: …", "STEVE:  …"
@@ -150,7 +150,7 @@ def _read_header_block(
         return
     # Short lines (an organisation's name, "Transcript") are letterhead;
     # real sentences before the first turn introduce the interview.
-    if len(block) > 120 or block.endswith((".", "?", "!")) and len(block.split()) > 8:
+    if len(block) > 120 or (block.endswith((".", "?", "!")) and len(block.split()) > 8):
         lede.append(block)
 
 
@@ -177,7 +177,7 @@ def _take_trailer(parsed: ParsedInterview) -> None:
 
 
 def credit_line(text: str) -> str | None:
-    """"attribution" or "rights" when ``text`` is a closing credit line."""
+    """ "attribution" or "rights" when ``text`` is a closing credit line."""
     if _ATTRIBUTION.match(text):
         return "attribution"
     if _RIGHTS.match(text):

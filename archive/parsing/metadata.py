@@ -7,7 +7,7 @@ import datetime
 import tomllib
 
 from archive.parsing import text as t
-from archive.parsing.document import ParsedInterview, ParseError, ParsedSpeaker
+from archive.parsing.document import ParsedInterview, ParsedSpeaker, ParseError
 
 _TEXT_FIELDS = (
     "title",

@@ -11,9 +11,9 @@ import re
 from archive.parsing import text as t
 from archive.parsing.document import (
     ParsedInterview,
-    ParseError,
     ParsedSpeaker,
     ParsedTurn,
+    ParseError,
 )
 from archive.parsing.labelled import credit_line
 

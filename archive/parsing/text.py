@@ -4,13 +4,13 @@ import calendar
 import datetime
 import re
 
-from archive.parsing.document import ParsedInterview, ParseError, ParsedTurn
+from archive.parsing.document import ParsedInterview, ParsedTurn, ParseError
 
 # Only these count as whitespace at the ends of lines and paragraphs: a
 # non-breaking space is part of the text and must survive.
 _BLANKS = " \t\r\n\f\v"
 # A paragraph that ends in one of these was not cut mid-sentence.
-_SENTENCE_END = tuple(".!?:;…\"”’)]*_—–-")
+_SENTENCE_END = tuple('.!?:;…"”’)]*_—–-')
 
 
 def decode(data: bytes) -> str:
@@ -205,7 +205,11 @@ def classify_kinds(parsed: ParsedInterview) -> None:
             turn.kind = "question" if asks else "remark"
         elif asks:
             turn.kind = "question"
-        elif previous and previous.kind == "question" and previous.speaker != turn.speaker:
+        elif (
+            previous
+            and previous.kind == "question"
+            and previous.speaker != turn.speaker
+        ):
             turn.kind = "answer"
         else:
             turn.kind = "remark"

@@ -84,7 +84,9 @@ class Command(BaseCommand):
             payload = documents[0] if len(documents) == 1 else documents
             self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2))
         summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-        self.stderr.write(f"{len(files)} file{'s' if len(files) != 1 else ''}: {summary}")
+        self.stderr.write(
+            f"{len(files)} file{'s' if len(files) != 1 else ''}: {summary}"
+        )
         if failures:
             raise CommandError(
                 f"{len(failures)} of {len(files)} file"
