@@ -104,6 +104,10 @@ class TurnInline(admin.TabularInline):
     form = TurnInlineForm
     formset = TurnInlineFormSet
     extra = 1
+    # Django's default of 1,000 rows would leave a longer transcript without
+    # its blank row or an "Add another Turn" link. About 4,000 rows of ten
+    # fields is what DATA_UPLOAD_MAX_NUMBER_FIELDS (40,000) accepts.
+    max_num = 4_000
     readonly_fields = ["anchor"]
     fields = ["position", "anchor", "speaker", "label", "kind", "start", "body"]
     ordering = ["position", "anchor"]

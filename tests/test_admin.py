@@ -180,29 +180,50 @@ def test_swapping_positions_in_the_admin_reorders_the_public_page(
     }
 
 
+def blank_turn_row(response):
+    """The POST key prefix of the turn inline's blank row for a new turn."""
+    for inline in response.context["inline_admin_formsets"]:
+        if inline.formset.model is Turn:
+            return inline.formset.empty_form.prefix.replace(
+                "__prefix__", str(inline.formset.initial_form_count())
+            )
+    raise AssertionError("no turn inline in the change form")
+
+
 @pytest.mark.parametrize("turn_total", [10, 1100])
 def test_a_long_transcript_opens_and_saves_in_a_bounded_number_of_queries(
-    admin_client, django_assert_max_num_queries, turn_total
+    admin_client, client, django_assert_max_num_queries, turn_total
 ):
     # 1,100 turns is a real podcast; with about ten fields a row it is over
-    # Django's default DATA_UPLOAD_MAX_NUMBER_FIELDS, and a query per row
-    # would make the page unusably slow. The 10-turn case shows the bound
-    # is the same constant, not one that happens to fit the long transcript.
+    # Django's default limits (1,000 form fields, 1,000 inline rows), and a
+    # query per row would make the page unusably slow. The 10-turn case
+    # shows the bound is the same constant, not one fitted to the long one.
     interview = big_interview(turn_total)
     last = interview.turns.order_by("position").last()
 
     with django_assert_max_num_queries(40):
         form = open_change_form(admin_client, interview)
-    assert len(form.context["inline_admin_formsets"][1].formset.forms) == turn_total + 1
     data = change_form_data(form)
     data[turn_field(form, last, "body")] = "The *last* word, corrected."
+    # The blank row is there, so a curator can add a turn at the end.
+    new_row = blank_turn_row(form)
+    assert data[f"{new_row}-body"] == ""
+    data[f"{new_row}-position"] = str(turn_total + 1)
+    data[f"{new_row}-speaker"] = str(last.speaker_id)
+    data[f"{new_row}-body"] = "A turn added by hand."
     with django_assert_max_num_queries(40):
         response = admin_client.post(change_url(interview), data)
 
     assert response.status_code == 302
     last.refresh_from_db()
     assert last.body_html == "<p>The <em>last</em> word, corrected.</p>"
-    assert interview.turns.count() == turn_total
+    added = interview.turns.get(position=turn_total + 1)
+    assert added.anchor == turn_total + 1
+    interview.refresh_from_db()
+    assert interview.turn_count == turn_total + 1
+    page = client.get(interview.get_absolute_url()).content.decode()
+    assert f'id="t-{added.anchor}"' in page
+    assert "<p>A turn added by hand.</p>" in page
 
 
 def changelist_action(admin_client, model, action, objs, **extra):
