@@ -4,6 +4,8 @@ import dataclasses
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from archive.markdown import render
 from archive.parsing import ParseError, parse, read_sidecar
@@ -178,3 +180,45 @@ def test_sidecar_rejects_unknown_keys_and_bad_dates():
         read_sidecar('date = "last fall"')
     with pytest.raises(ParseError, match="TOML"):
         read_sidecar("title = ")
+
+
+@given(st.text(max_size=400))
+def test_any_text_parses_or_fails_with_a_parse_error(text):
+    """Whatever a curator feeds in, the parser answers with turns or a reason."""
+    try:
+        parsed = parse(text)
+    except ParseError as exc:
+        assert str(exc)
+    else:
+        assert parsed.turns
+        assert all(turn.speaker and turn.kind for turn in parsed.turns)
+
+
+@given(st.binary(max_size=200))
+def test_any_bytes_decode_or_fail_with_a_parse_error(data):
+    try:
+        decode(data)
+    except ParseError as exc:
+        assert str(exc)
+
+
+_PARAGRAPH = st.from_regex(r"[A-Z][a-z]{1,8}( [a-z]{1,8}){0,12}[.?!]", fullmatch=True)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["Ann Lee", "Bob Chen", "Cara Diaz"]),
+            st.lists(_PARAGRAPH, min_size=1, max_size=3),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_labelled_transcripts_come_back_turn_for_turn(turns):
+    text = "\n\n".join(
+        "\n\n".join([f"{name}: {paragraphs[0]}", *paragraphs[1:]])
+        for name, paragraphs in turns
+    )
+    parsed = parse(text, format="labels")
+    assert [(t.speaker, t.paragraphs) for t in parsed.turns] == turns
