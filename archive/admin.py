@@ -2,12 +2,14 @@
 
 Long transcripts (1,100 turns and more) open and save in a fixed number of
 queries: the turn inline looks speakers up in one prefetched dictionary
-instead of one query per row, for display and for validation.
+instead of one query per row, for display and for validation, and each
+row's id is checked against the turns already loaded.
 """
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.db import models
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
@@ -50,10 +52,14 @@ class KnownSpeakersSelect(AutocompleteSelect):
         return [(None, options, 0)]
 
 
-class KnownSpeakerField(forms.ModelChoiceField):
-    """A speaker choice checked against prefetched speakers when it can be."""
+class KnownChoiceField(forms.ModelChoiceField):
+    """A model choice checked against prefetched objects when it can be.
 
-    known: dict[str, Speaker] | None = None
+    Used for each turn row's speaker and for its hidden id: Django checks
+    both with a query per row.
+    """
+
+    known: dict[str, object] | None = None
 
     def to_python(self, value):
         if self.known is not None and str(value) in self.known:
@@ -82,9 +88,9 @@ class TurnInlineForm(forms.ModelForm):
 class TurnInlineFormSet(BaseInlineFormSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.known_speakers = {
-            str(t.speaker_id): t.speaker for t in self.get_queryset()
-        }
+        turns = self.get_queryset()
+        self.known_turns = {str(t.pk): t for t in turns}
+        self.known_speakers = {str(t.speaker_id): t.speaker for t in turns}
         if self.instance.pk:
             for p in self.instance.participants.select_related("speaker"):
                 self.known_speakers.setdefault(str(p.speaker_id), p.speaker)
@@ -96,6 +102,12 @@ class TurnInlineFormSet(BaseInlineFormSet):
         # add/change links); the select that renders the options is inside.
         widget = getattr(field.widget, "widget", field.widget)
         field.known = widget.known = self.known_speakers
+        pk_name = self.model._meta.pk.name
+        pk = form.fields[pk_name]
+        form.fields[pk_name] = KnownChoiceField(
+            pk.queryset, initial=pk.initial, required=False, widget=pk.widget
+        )
+        form.fields[pk_name].known = self.known_turns
         return form
 
 
@@ -119,7 +131,7 @@ class TurnInline(admin.TabularInline):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "speaker":
-            return KnownSpeakerField(
+            return KnownChoiceField(
                 queryset=Speaker.objects.all(),
                 widget=KnownSpeakersSelect(db_field, self.admin_site),
             )
@@ -142,6 +154,8 @@ class InterviewSlugInline(admin.TabularInline):
 
 @admin.register(Interview)
 class InterviewAdmin(admin.ModelAdmin):
+    # Curators paste addresses without a scheme; https is the right guess.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = [
         "title",
         "series",

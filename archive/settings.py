@@ -25,18 +25,24 @@ def _env_bool(name: str, default: bool = False) -> bool:
 def _secret_key() -> str:
     """The key from the environment, else one generated once into DATA_DIR.
 
-    O_EXCL makes the generation safe when several processes start at once:
-    exactly one writes the file and the others read what it wrote.
+    The key is written to a private file and linked into place, so when
+    several processes start at once exactly one key wins and nobody reads a
+    half-written file.
     """
     if key := os.environ.get("DJANGO_SECRET_KEY"):
         return key
     path = DATA_DIR / "secret_key"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as f:
-        f.write(secrets.token_urlsafe(50))
+    if not path.exists():
+        tmp = path.with_name(f".secret_key.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(50))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process won; use its key
+        finally:
+            tmp.unlink()
     return path.read_text().strip()
 
 

@@ -39,6 +39,17 @@ def change_form_data(response):
     return data
 
 
+def form_errors(response):
+    """The errors of a change form posted back and shown again, if any."""
+    if response.context is None:
+        return None
+    formsets = response.context["inline_admin_formsets"]
+    return [response.context["adminform"].form.errors] + [
+        [inline.formset.non_form_errors(), *inline.formset.errors]
+        for inline in formsets
+    ]
+
+
 def turn_field(response, turn, name):
     """The POST key of ``name`` in the turn inline's row for ``turn``."""
     for inline in response.context["inline_admin_formsets"]:
@@ -112,9 +123,7 @@ def test_editing_a_turn_in_the_admin_changes_the_public_page(admin_client, seeds
 
     response = admin_client.post(change_url(interview), data)
 
-    assert response.status_code == 302, response.context and [
-        f.errors for f in response.context["inline_admin_formsets"]
-    ]
+    assert response.status_code == 302, form_errors(response)
     page = admin_client.get(interview.get_absolute_url()).content.decode()
     assert "A <strong>bold</strong> correction of the record." in page
     assert "**bold**" not in page
@@ -214,7 +223,7 @@ def test_a_long_transcript_opens_and_saves_in_a_bounded_number_of_queries(
     with django_assert_max_num_queries(40):
         response = admin_client.post(change_url(interview), data)
 
-    assert response.status_code == 302
+    assert response.status_code == 302, form_errors(response)
     last.refresh_from_db()
     assert last.body_html == "<p>The <em>last</em> word, corrected.</p>"
     added = interview.turns.get(position=turn_total + 1)

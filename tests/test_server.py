@@ -1,0 +1,197 @@
+"""Smoke test: the archive served as `make run` serves it, by real gunicorn.
+
+Everything runs in subprocesses against a SQLite file in a temporary data
+directory, with DEBUG off, whatever database the rest of the suite uses.
+"""
+
+import http.cookiejar
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.server
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_SLUGS = ["tim-maurer-china-real-time-2016", "cyber-norms-in-us-china-relations"]
+STAFF_PASSWORD = "a-long-smoke-test-password"
+
+
+def manage(env, *args):
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, f"manage.py {args}:\n{result.stdout}{result.stderr}"
+    return result
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(url, opener=None):
+    """(status, body, final URL, headers); error statuses are returned too."""
+    try:
+        with (opener or urllib.request.build_opener()).open(url, timeout=10) as r:
+            return r.status, r.read().decode(), r.geturl(), r.headers
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read().decode(), error.geturl(), error.headers
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("archive-data")
+
+
+@pytest.fixture(scope="module")
+def server(data_dir):
+    """The base URL of gunicorn serving a freshly set-up archive."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "DJANGO_DEBUG", "DJANGO_SECRET_KEY"}
+    }
+    env["ARCHIVE_DATA_DIR"] = str(data_dir)
+    env["DJANGO_SETTINGS_MODULE"] = "archive.settings"
+    manage(env, "migrate", "--noinput")
+    # The first manage.py call generates the key, so the workers all read
+    # it instead of racing to write one each.
+    assert (data_dir / "secret_key").read_text().strip()
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    manage(env, "import_transcript", "fixtures/interviews")
+    manage(
+        env | {"DJANGO_SUPERUSER_PASSWORD": STAFF_PASSWORD},
+        "createsuperuser",
+        "--noinput",
+        "--username",
+        "curator",
+        "--email",
+        "curator@example.org",
+    )
+
+    port = free_port()
+    log = (data_dir / "gunicorn.log").open("w")
+    gunicorn = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "archive.wsgi",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert gunicorn.poll() is None, (data_dir / "gunicorn.log").read_text()
+            try:
+                urllib.request.urlopen(base + "/", timeout=2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield base
+    finally:
+        gunicorn.terminate()
+        try:
+            gunicorn.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            gunicorn.kill()
+            gunicorn.wait()
+        log.close()
+
+
+def test_the_home_page_lists_both_seed_interviews(server):
+    status, page, _, _ = fetch(server + "/")
+
+    assert status == 200
+    for slug in SEED_SLUGS:
+        assert f'href="/interviews/{slug}/"' in page
+    assert "Cyber Norms in U.S.-China Relations" in page
+
+
+def test_the_stylesheet_is_served_under_its_hashed_name(server):
+    _, page, _, _ = fetch(server + "/")
+    href = re.search(r'<link rel="stylesheet" href="([^"]+)"', page)[1]
+
+    status, css, _, headers = fetch(server + href)
+
+    assert re.fullmatch(r"/static/archive/archive\.[0-9a-f]{12}\.css", href)
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/css")
+    assert css.strip()
+
+
+def test_an_interview_page_links_each_turn(server):
+    status, page, _, _ = fetch(f"{server}/interviews/{SEED_SLUGS[1]}/")
+
+    assert status == 200
+    assert 'id="t-1"' in page
+    assert 'href="#t-1"' in page
+
+
+def test_an_unknown_address_gets_the_friendly_not_found_page(server):
+    status, page, _, _ = fetch(server + "/no/such/page/")
+
+    assert status == 404
+    assert "There is nothing at this address." in page
+    assert "Browse all interviews" in page
+    assert "URLconf" not in page
+    assert "DEBUG = True" not in page
+
+
+def test_the_api_lists_both_interviews(server):
+    status, body, _, headers = fetch(server + "/api/interviews")
+
+    assert status == 200
+    assert headers["Content-Type"] == "application/json"
+    assert sorted(i["slug"] for i in json.loads(body)) == sorted(SEED_SLUGS)
+
+
+def test_a_curator_stays_logged_in_whichever_worker_answers(server):
+    # Each worker checks the session with its SECRET_KEY; were the keys to
+    # differ, about half of these pages would bounce back to the login.
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    _, login_page, _, _ = fetch(server + "/admin/login/", opener)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page)[1]
+    form = urllib.parse.urlencode(
+        {
+            "username": "curator",
+            "password": STAFF_PASSWORD,
+            "csrfmiddlewaretoken": token,
+            "next": "/admin/",
+        }
+    ).encode()
+    with opener.open(server + "/admin/login/", data=form, timeout=10) as response:
+        assert urllib.parse.urlsplit(response.geturl()).path == "/admin/"
+
+    for _ in range(20):
+        status, page, url, _ = fetch(server + "/admin/", opener)
+        assert status == 200
+        assert urllib.parse.urlsplit(url).path == "/admin/"
+        assert "Curate the archive" in page
