@@ -20,6 +20,21 @@ def pytest_addoption(parser):
     )
 
 
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    """Serve static URLs without the manifest that `collectstatic` writes.
+
+    A fresh checkout has no manifest, and the pages do not depend on it;
+    tests/test_server.py checks the real manifest storage under gunicorn.
+    """
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
+    }
+
+
 @pytest.fixture
 def regen_golden(request):
     return request.config.getoption("--regen-golden")
