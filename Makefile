@@ -52,7 +52,7 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 
 bench: venv
-	@echo "No benchmarks yet (they arrive with search)."
+	$(PY) bench/pages.py
 
 clean:
 	rm -rf $(VENV) staticfiles
