@@ -175,6 +175,7 @@ class InterviewAdmin(admin.ModelAdmin):
     readonly_fields = [
         "turn_count",
         "source_name",
+        "source_sha256",
         "created_at",
         "updated_at",
         "imported_at",
@@ -203,6 +204,7 @@ class InterviewAdmin(admin.ModelAdmin):
                 "classes": ["collapse"],
                 "fields": [
                     "source_name",
+                    "source_sha256",
                     "turn_count",
                     ("created_at", "updated_at"),
                     ("imported_at", "edited_at"),
@@ -214,6 +216,11 @@ class InterviewAdmin(admin.ModelAdmin):
     @admin.display(description="date", ordering="date")
     def date_display(self, obj):
         return obj.date_display
+
+    @admin.display(description="source SHA-256")
+    def source_sha256(self, obj):
+        source = getattr(obj, "source", None)
+        return source.sha256 if source else "—"
 
     @admin.display(description="page")
     def view(self, obj):

@@ -24,6 +24,7 @@ from archive import parsing
 from archive.models import (
     DatePrecision,
     Interview,
+    InterviewSource,
     Medium,
     Participant,
     Role,
@@ -175,16 +176,16 @@ def save_parsed(
     from archive.api import interview_document
 
     path = path or source_name
+    candidates = Interview.objects.select_related("source")
     existing = (
-        Interview.objects.filter(source_name=source_name).first()
-        if source_name
-        else None
+        candidates.filter(source_name=source_name).first() if source_name else None
     )
     if existing is None and slug:
-        existing = Interview.objects.filter(slug=slug).first()
+        existing = candidates.filter(slug=slug).first()
     outcome = Outcome(path, "created", warnings=list(parsed.warnings))
     if existing is not None:
-        if existing.import_hash == import_hash and not force:
+        source = getattr(existing, "source", None)
+        if source is not None and source.import_hash == import_hash and not force:
             outcome.status, outcome.interview = "unchanged", existing
         elif existing.was_edited_since_import() and not force:
             outcome.status, outcome.interview = "kept", existing
@@ -253,13 +254,18 @@ def _write(
     interview.attribution = parsed.attribution
     interview.rights = parsed.rights
     interview.source_name = source_name
-    interview.source_text = source_text
-    interview.source_hash = hashlib.sha256(source_text.encode()).hexdigest()
-    interview.import_hash = import_hash
     interview.markup = parsed.markup
     interview.full_clean(exclude=["series", "topics"], validate_unique=True)
     interview.save()
 
+    InterviewSource.objects.update_or_create(
+        interview=interview,
+        defaults={
+            "text": source_text,
+            "sha256": hashlib.sha256(source_text.encode()).hexdigest(),
+            "import_hash": import_hash,
+        },
+    )
     interview.topics.set(_topics(parsed.topics))
     speakers = _speakers(parsed, outcome)
     _participants(interview, parsed, speakers)
@@ -396,9 +402,14 @@ def _sync_turns(interview: Interview, parsed: ParsedInterview, speakers) -> None
         create.extend(new[b1 + pairs : b2])
     if delete:
         Turn.objects.filter(pk__in=[t.pk for t in delete]).delete()
-    if keep:
+    fields = ["position", "speaker_id", "label", "body", "kind", "start"]
+    before = {t.pk: [getattr(t, f) for f in fields] for t in old}
+    changed = [t for t in keep if [getattr(t, f) for f in fields] != before[t.pk]]
+    if changed:
+        # Only what changed: a corrected re-import of a long transcript
+        # rewrites (and re-renders) one turn, not all of them.
         Turn.objects.bulk_update(
-            keep,
+            changed,
             ["position", "speaker", "label", "body", "kind", "start"],
             batch_size=500,
         )

@@ -279,9 +279,6 @@ class Interview(models.Model):
     source_name = models.CharField(
         max_length=255, blank=True, help_text="File the interview was imported from."
     )
-    source_text = models.TextField(blank=True, editable=False)
-    source_hash = models.CharField(max_length=64, blank=True, editable=False)
-    import_hash = models.CharField(max_length=64, blank=True, editable=False)
     markup = models.CharField(
         max_length=10,
         choices=[("markdown", "Markdown"), ("plain", "Plain text")],
@@ -371,6 +368,28 @@ class Interview(models.Model):
     def refresh_turn_count(self) -> None:
         self.turn_count = self.turns.count()
         Interview.objects.filter(pk=self.pk).update(turn_count=self.turn_count)
+
+
+class InterviewSource(models.Model):
+    """The text an interview was imported from, kept for provenance.
+
+    A table of its own so that listing and sorting interviews never reads
+    whole transcripts (on SQLite a long text on the interview row slows
+    every scan of it).
+    """
+
+    interview = models.OneToOneField(
+        Interview, primary_key=True, on_delete=models.CASCADE, related_name="source"
+    )
+    text = models.TextField()
+    sha256 = models.CharField(max_length=64, help_text="SHA-256 of the source text.")
+    import_hash = models.CharField(
+        max_length=64,
+        help_text="Fingerprint of the source file, its sidecar and the import options.",
+    )
+
+    def __str__(self):
+        return f"source of {self.interview_id}"
 
 
 class InterviewSlug(models.Model):

@@ -113,8 +113,13 @@ def interview_detail(request, slug):
     turns = list(
         interview.turns.select_related("speaker").order_by("position", "anchor")
     )
+    # Per speaker, not per turn: a hearing has thousands of turns.
+    speaker_urls = {}
     for turn in turns:
         turn.role = roles.get(turn.speaker_id, "")
+        if turn.speaker_id not in speaker_urls:
+            speaker_urls[turn.speaker_id] = turn.speaker.get_absolute_url()
+        turn.speaker_url = speaker_urls[turn.speaker_id]
     return render(
         request,
         "archive/interview_detail.html",

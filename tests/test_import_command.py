@@ -201,3 +201,14 @@ def test_speakers_match_across_the_archive_on_full_names_and_aliases(tmp_path):
     # A bare surname never matches an existing speaker.
     assert turns[1].speaker.name == "Smith"
     assert Speaker.objects.count() == 3
+
+
+def test_the_source_text_and_its_hash_are_kept_for_provenance(tmp_path):
+    import hashlib
+
+    path = tmp_path / "x.txt"
+    path.write_text(PLAIN)
+    run(path)
+    source = Interview.objects.get().source
+    assert source.text == PLAIN
+    assert source.sha256 == hashlib.sha256(PLAIN.encode()).hexdigest()
