@@ -9,6 +9,8 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_safe
 
+from archive import search as archive_search
+from archive.forms import SearchForm
 from archive.models import Interview, InterviewSlug
 
 
@@ -92,3 +94,75 @@ def interview(request, slug):
         )
         return redirect("archive-api-interview", old.interview.slug, permanent=True)
     return _json(interview_document(found))
+
+
+def _facet_json(facets):
+    return {
+        name: [{"value": f.value, "label": f.label, "count": f.count} for f in items]
+        for name, items in facets.items()
+    }
+
+
+def _hit_json(hit) -> dict:
+    interview = hit.interview
+    return {
+        "url": hit.url,
+        "text": hit.text,
+        "snippet": str(hit.snippet),
+        "speaker": (
+            {"name": hit.speaker.name, "slug": hit.speaker.slug}
+            if hit.speaker
+            else None
+        ),
+        "interview": {
+            "title": interview.title,
+            "slug": interview.slug,
+            "url": interview.get_absolute_url(),
+            "date": interview.date_iso,
+        },
+        "anchor": hit.anchor,
+        "position": hit.position,
+        "kind": hit.kind,
+        "question": (
+            {
+                "anchor": hit.question.anchor,
+                "text": hit.question.body,
+                "speaker": {
+                    "name": hit.question.speaker.name,
+                    "slug": hit.question.speaker.slug,
+                },
+            }
+            if hit.question
+            else None
+        ),
+    }
+
+
+@require_safe
+def search(request):
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        return _json({"error": form.problems()}, status=400)
+    wanted = form.cleaned_data
+    try:
+        results = archive_search.search(
+            wanted["q"],
+            sort=wanted["sort"],
+            page=wanted["page"],
+            page_size=wanted["page_size"],
+        )
+    except archive_search.SearchError as exc:
+        return _json({"error": str(exc)}, status=400)
+    return _json(
+        {
+            "query": wanted["q"],
+            "understood": results.understood,
+            "notices": results.notices,
+            "total": results.total,
+            "page": results.page,
+            "page_size": results.page_size,
+            "hits": [_hit_json(h) for h in results.hits],
+            "facets": _facet_json(results.facets),
+            "suggestion": results.suggestion,
+        }
+    )

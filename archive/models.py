@@ -9,6 +9,8 @@ import datetime
 
 from django.db import models, transaction
 from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.signals import m2m_changed
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -83,6 +85,59 @@ def format_partial_date(date: datetime.date | None, precision: str) -> str | Non
     return date.isoformat()
 
 
+class IndexQueue(models.Model):
+    """A change the search index has yet to take in.
+
+    Rows are written in the same transaction as the change itself, so the
+    index can never silently miss one; a single consumer
+    (``archive.search.queue``) applies them in batches and deletes them only
+    after the index has committed. A row names what changed, not how: the
+    consumer reads the current state from the database.
+    """
+
+    class Kind(models.TextChoices):
+        INTERVIEW = "interview"
+        TURN = "turn"
+        SPEAKER = "speaker"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    object_id = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.kind} {self.object_id}"
+
+
+# Above this many turns, a bulk change is queued per interview instead.
+_TURN_QUEUE_LIMIT = 2_000
+
+
+def enqueue(kind: str, ids) -> None:
+    """Queue objects for re-indexing (call inside the changing transaction)."""
+    ids = {i for i in ids if i is not None}
+    if ids:
+        IndexQueue.objects.bulk_create(
+            [IndexQueue(kind=kind, object_id=i) for i in sorted(ids)], batch_size=1000
+        )
+
+
+def enqueue_turns(turns_queryset) -> None:
+    """Queue the turns a bulk write touches (by interview when they are many)."""
+    pairs = list(
+        turns_queryset.values_list("pk", "interview_id")[: _TURN_QUEUE_LIMIT + 1]
+    )
+    if len(pairs) > _TURN_QUEUE_LIMIT:
+        enqueue(
+            IndexQueue.Kind.INTERVIEW,
+            turns_queryset.values_list("interview_id", flat=True).distinct(),
+        )
+    else:
+        enqueue(IndexQueue.Kind.TURN, (pk for pk, _ in pairs))
+
+
 class Topic(models.Model):
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=120, unique=True)
@@ -93,6 +148,13 @@ class Topic(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic(savepoint=False):
+            super().save(*args, **kwargs)
+            enqueue(
+                IndexQueue.Kind.INTERVIEW, self.interviews.values_list("pk", flat=True)
+            )
 
     def get_absolute_url(self):
         return reverse("archive-topic", args=[self.slug])
@@ -112,6 +174,13 @@ class Series(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic(savepoint=False):
+            super().save(*args, **kwargs)
+            enqueue(
+                IndexQueue.Kind.INTERVIEW, self.interviews.values_list("pk", flat=True)
+            )
 
 
 class SpeakerQuerySet(models.QuerySet):
@@ -144,7 +213,10 @@ class SpeakerQuerySet(models.QuerySet):
 
     def update(self, **kwargs):
         _render_on_update(kwargs, "bio", "bio_html")
-        return super().update(**kwargs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            if {"name", "slug", "aliases"} & set(kwargs):
+                enqueue(IndexQueue.Kind.SPEAKER, self.values_list("pk", flat=True))
+            return super().update(**kwargs)
 
 
 class Speaker(models.Model):
@@ -174,10 +246,25 @@ class Speaker(models.Model):
         self.bio_html = markdown.render(self.bio)
         if "update_fields" in kwargs and kwargs["update_fields"] is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "bio_html"}
-        super().save(*args, **kwargs)
+        with transaction.atomic(savepoint=False):
+            super().save(*args, **kwargs)
+            # Turns carry their speaker's name and slug in the index; a bio
+            # change (the importer fills blanks) need not re-index them.
+            if getattr(self, "_indexed", None) not in (None, self._index_key()):
+                enqueue(IndexQueue.Kind.SPEAKER, [self.pk])
+        self._indexed = self._index_key()
 
     def get_absolute_url(self):
         return reverse("archive-speaker", args=[self.slug])
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        speaker = super().from_db(db, field_names, values)
+        speaker._indexed = speaker._index_key()
+        return speaker
+
+    def _index_key(self):
+        return (self.name, self.slug, self.aliases)
 
     @staticmethod
     def name_key(name: str) -> str:
@@ -225,6 +312,16 @@ class Speaker(models.Model):
         self.delete()
 
 
+# Bookkeeping fields that do not reach the search index.
+_NOT_INDEXED_INTERVIEW_FIELDS = {
+    "updated_at",
+    "imported_at",
+    "edited_at",
+    "turn_count",
+    "next_anchor",
+}
+
+
 class InterviewQuerySet(models.QuerySet):
     def published(self):
         return self.filter(published=True)
@@ -240,7 +337,15 @@ class InterviewQuerySet(models.QuerySet):
 
     def update(self, **kwargs):
         _render_on_update(kwargs, "lede", "lede_html")
-        return super().update(**kwargs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            if set(kwargs) - _NOT_INDEXED_INTERVIEW_FIELDS:
+                enqueue(IndexQueue.Kind.INTERVIEW, self.values_list("pk", flat=True))
+            return super().update(**kwargs)
+
+    def delete(self):
+        with transaction.atomic(using=self.db, savepoint=False):
+            enqueue(IndexQueue.Kind.INTERVIEW, self.values_list("pk", flat=True))
+            return super().delete()
 
 
 class Interview(models.Model):
@@ -317,8 +422,9 @@ class Interview(models.Model):
                 .values_list("slug", flat=True)
                 .first()
             )
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             super().save(*args, **kwargs)
+            enqueue(IndexQueue.Kind.INTERVIEW, [self.pk])
             if previous_slug and previous_slug != self.slug:
                 # The old slug keeps answering with a permanent redirect.
                 InterviewSlug.objects.update_or_create(
@@ -328,6 +434,11 @@ class Interview(models.Model):
 
     def get_absolute_url(self):
         return reverse("archive-interview", args=[self.slug])
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic(savepoint=False):
+            enqueue(IndexQueue.Kind.INTERVIEW, [self.pk])
+            return super().delete(*args, **kwargs)
 
     @property
     def date_iso(self) -> str | None:
@@ -355,7 +466,7 @@ class Interview(models.Model):
         The counter lives on the interview row and only goes up, so a deleted
         turn's anchor is never reused and a citation never points elsewhere.
         """
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             Interview.objects.filter(pk=self.pk).update(
                 next_anchor=F("next_anchor") + count
             )
@@ -425,6 +536,17 @@ class Participant(models.Model):
     def __str__(self):
         return f"{self.speaker} ({self.get_role_display()})"
 
+    def save(self, *args, **kwargs):
+        # Roles are indexed with each turn ("role:guest").
+        with transaction.atomic(savepoint=False):
+            super().save(*args, **kwargs)
+            enqueue(IndexQueue.Kind.INTERVIEW, [self.interview_id])
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic(savepoint=False):
+            enqueue(IndexQueue.Kind.INTERVIEW, [self.interview_id])
+            return super().delete(*args, **kwargs)
+
 
 def _render_on_update(kwargs: dict, field: str, html_field: str) -> None:
     """Keep ``html_field`` right when ``field`` is set through ``update()``.
@@ -449,7 +571,14 @@ class TurnQuerySet(models.QuerySet):
 
     def update(self, **kwargs):
         _render_on_update(kwargs, "body", "body_html")
-        return super().update(**kwargs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            enqueue_turns(self)
+            return super().update(**kwargs)
+
+    def delete(self):
+        with transaction.atomic(using=self.db, savepoint=False):
+            enqueue_turns(self)
+            return super().delete()
 
     def bulk_create(self, objs, *args, **kwargs):
         """Render ``body_html`` and assign anchors, as ``save()`` would."""
@@ -459,21 +588,29 @@ class TurnQuerySet(models.QuerySet):
             turn.body_html = markdown.render(turn.body)
             if turn.anchor is None:
                 by_interview.setdefault(turn.interview_id, []).append(turn)
-        with transaction.atomic(using=self.db):
+        with transaction.atomic(using=self.db, savepoint=False):
             for interview_id, turns in by_interview.items():
                 interview = Interview(pk=interview_id)
                 for turn, anchor in zip(
                     turns, interview.allocate_anchors(len(turns)), strict=True
                 ):
                     turn.anchor = anchor
-            return super().bulk_create(objs, *args, **kwargs)
+            created = super().bulk_create(objs, *args, **kwargs)
+            if len(created) > _TURN_QUEUE_LIMIT:
+                enqueue(IndexQueue.Kind.INTERVIEW, (t.interview_id for t in created))
+            else:
+                enqueue(IndexQueue.Kind.TURN, (t.pk for t in created))
+            return created
 
     def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
         if "body" in fields:
             for turn in objs:
                 turn.body_html = markdown.render(turn.body)
             fields = [*fields, "body_html"]
-        return super().bulk_update(objs, fields, *args, **kwargs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            enqueue(IndexQueue.Kind.TURN, (t.pk for t in objs))
+            return super().bulk_update(objs, fields, *args, **kwargs)
 
 
 class Turn(models.Model):
@@ -524,15 +661,19 @@ class Turn(models.Model):
         self.body_html = markdown.render(self.body)
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "body_html"}
-        if self.anchor is None:
-            with transaction.atomic():
+        with transaction.atomic(savepoint=False):
+            if self.anchor is None:
                 (self.anchor,) = self.interview.allocate_anchors(1)
-                super().save(*args, **kwargs)
-        else:
             super().save(*args, **kwargs)
+            enqueue(IndexQueue.Kind.TURN, [self.pk])
 
     def get_absolute_url(self):
         return f"{self.interview.get_absolute_url()}#t-{self.anchor}"
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic(savepoint=False):
+            enqueue(IndexQueue.Kind.TURN, [self.pk])
+            return super().delete(*args, **kwargs)
 
     @property
     def start_display(self) -> str | None:
@@ -542,3 +683,16 @@ class Turn(models.Model):
         h, rest = divmod(seconds, 3600)
         m, s = divmod(rest, 60)
         return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+@receiver(m2m_changed, sender=Interview.topics.through)
+def _topics_changed(sender, instance, action, pk_set, reverse, **kwargs):
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if reverse:  # topic.interviews.add(...)
+        enqueue(
+            IndexQueue.Kind.INTERVIEW,
+            pk_set or instance.interviews.values_list("pk", flat=True),
+        )
+    else:
+        enqueue(IndexQueue.Kind.INTERVIEW, [instance.pk])

@@ -1,5 +1,7 @@
 """Reading pages. Each runs a fixed number of queries, whatever the sizes."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Count, Exists, OuterRef, Q, Sum
@@ -7,7 +9,8 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_safe
 
-from archive.forms import InterviewFilterForm
+from archive import search as archive_search
+from archive.forms import InterviewFilterForm, SearchForm
 from archive.models import (
     Interview,
     InterviewSlug,
@@ -17,6 +20,7 @@ from archive.models import (
     Topic,
     Turn,
 )
+from archive.search import highlight
 
 
 def _page(request, items, per_page):
@@ -113,6 +117,12 @@ def interview_detail(request, slug):
     turns = list(
         interview.turns.select_related("speaker").order_by("position", "anchor")
     )
+    query = request.GET.get("q", "")[: SearchForm.MAX_QUERY]
+    marks = (
+        archive_search.marks_for_interview(query, interview.slug)
+        if query.strip() and interview.published
+        else {}
+    )
     # Per speaker, not per turn: a hearing has thousands of turns.
     speaker_urls = {}
     for turn in turns:
@@ -120,6 +130,9 @@ def interview_detail(request, slug):
         if turn.speaker_id not in speaker_urls:
             speaker_urls[turn.speaker_id] = turn.speaker.get_absolute_url()
         turn.speaker_url = speaker_urls[turn.speaker_id]
+        if turn.pk in marks:
+            turn.body_html = highlight.mark_html(turn.body_html, marks[turn.pk])
+            turn.matched = True
     return render(
         request,
         "archive/interview_detail.html",
@@ -128,6 +141,8 @@ def interview_detail(request, slug):
             "participants": participants,
             "turns": turns,
             "topics": list(interview.topics.all()),
+            "query": query,
+            "matched_turns": len(marks),
         },
     )
 
@@ -198,6 +213,51 @@ def topic_detail(request, slug):
     )
     page = _page(request, interviews, settings.ARCHIVE_PAGE_SIZE)
     return render(request, "archive/topic_detail.html", {"topic": topic, "page": page})
+
+
+@require_safe
+def search(request):
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        return bad_request(request, message=form.problems())
+    wanted = form.cleaned_data
+    context = {"form": form, "query": wanted["q"], "results": None}
+    if wanted["q"].strip():
+        try:
+            results = archive_search.search(
+                wanted["q"],
+                sort=wanted["sort"],
+                page=wanted["page"],
+                page_size=wanted["page_size"],
+            )
+        except archive_search.SearchError as exc:
+            raise Http404(str(exc)) from None
+        context["results"] = results
+        context["facets"] = []
+        for key, name in (
+            ("speaker", "Speakers"),
+            ("series", "Series"),
+            ("topic", "Topics"),
+            ("year", "Years"),
+        ):
+            facets = results.facets.get(key, [])
+            for facet in facets:
+                # Clicking a facet adds its filter to the query.
+                facet.link = "?" + urlencode(
+                    {
+                        "q": f"{wanted['q'].strip()} {facet.filter}",
+                        "sort": wanted["sort"],
+                    }
+                )
+            context["facets"].append((name, facets))
+        context["page_query"] = urlencode({"q": wanted["q"], "sort": wanted["sort"]})
+        context["context_query"] = urlencode({"q": wanted["q"]})
+    return render(request, "archive/search.html", context)
+
+
+@require_safe
+def search_help(request):
+    return render(request, "archive/search_help.html")
 
 
 def _wants_json(request) -> bool:

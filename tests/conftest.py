@@ -6,6 +6,8 @@ import pytest
 
 from archive.importer import import_file, transcript_files
 from archive.models import Interview, Participant, Speaker, Turn
+from archive.search.index import searchers
+from archive.search.queue import drain
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "fixtures" / "interviews"
@@ -33,6 +35,22 @@ def _plain_static_files(settings):
             "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         },
     }
+
+
+@pytest.fixture(autouse=True)
+def _own_search_index(settings, tmp_path):
+    """Each test gets its own, empty search index directory."""
+    settings.ARCHIVE_INDEX_DIR = tmp_path / "index"
+    searchers.reset()
+    yield
+    searchers.reset()
+
+
+@pytest.fixture
+def indexed(seeds):
+    """The seed interviews, imported and indexed (the queue drained)."""
+    drain()
+    return seeds
 
 
 @pytest.fixture

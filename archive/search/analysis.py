@@ -1,0 +1,189 @@
+"""How policy text becomes index terms.
+
+Whoosh's default analysis loses what this archive's readers search for: it
+stems "U.S." to "u.", reads "S&ED" as "ed", keeps only "20" of "G-20", and
+cannot tell the country "US" from the pronoun "us". This tokenizer decides
+on case before lowercasing and treats compounds explicitly:
+
+- "U.S.", "US" (in mixed-case text), "USA" and "United States" all give the
+  term ``unitedstates``; the pronoun "us" stays ``us``;
+- dotted and ampersand acronyms (U.N., S&ED, AT&T) and all-caps words in
+  mixed-case text (OPM, NSA, GGE) are kept whole and never stemmed;
+- hyphenated words give the joined word ("cyber-security" → cybersecurity,
+  "G-20" → g20, "non-state" → nonstate), and, when indexing, their word
+  parts at the same position, so "security" still finds "cyber-security";
+- "cyber" followed by a word is also indexed joined ("cyber security" →
+  cybersecurity), and "United States" likewise;
+- curly and straight apostrophes are the same; a possessive also indexes
+  its base word ("Maurer’s" → maurer).
+
+At query time (``mode="query"``) only the joined form of a compound is
+produced, so a phrase like "cyber security policy" lines up with every
+spelling. Character offsets are kept exact so that highlighting can use the
+positions stored in the index without analysing the text again.
+"""
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+from whoosh.analysis import Token, Tokenizer
+from whoosh.lang.porter import stem as _porter
+
+# One-for-one replacements only, so character offsets stay true.
+_FOLD = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "‐": "-", "‑": "-"})
+_CHUNK = re.compile(r"\w+(?:[.&'\-]\w+)*\.?")
+_DOTTED = re.compile(r"^(?:[^\W\d_]\.){2,}$|^[^\W\d_](?:\.[^\W\d_])+$")
+_COUNTRY = {"us", "usa"}
+# Words that, followed by another word, are also indexed as one word.
+_JOINING_PREFIXES = {"cyber"}
+_CONTEXT = 40
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    return _porter(word)
+
+
+def _in_capitals(text: str, start: int, end: int) -> bool:
+    """Whether the text around a word is set in capitals (a shouted header)."""
+    window = text[max(0, start - _CONTEXT) : end + _CONTEXT]
+    return not any(c.islower() for c in window)
+
+
+def _word_terms(chunk: str, capitals: bool) -> tuple[str, list[str]]:
+    """(main term, extra index-only terms) for one chunk of text."""
+    if _DOTTED.match(chunk) or _DOTTED.match(chunk.rstrip(".")):
+        letters = chunk.replace(".", "").lower()
+        return ("unitedstates" if letters in _COUNTRY else letters), []
+    if "&" in chunk:
+        return chunk.lower(), []
+    if "'" in chunk:
+        lowered = chunk.lower()
+        base = lowered.split("'", 1)[0]
+        extras = [stem(base)] if lowered.endswith("'s") and base.isalpha() else []
+        return lowered, extras
+    if "-" in chunk:
+        parts = [p for p in chunk.split("-") if p]
+        joined = "".join(parts)
+        main = _plain(joined, capitals and not joined.isupper())
+        extras = [stem(p.lower()) for p in parts if p.isalpha() and len(p) >= 2]
+        return main, [e for e in extras if e != main]
+    if chunk in ("US", "USA") and not capitals:
+        return "unitedstates", []
+    return _plain(chunk, capitals), []
+
+
+def _plain(word: str, capitals: bool) -> str:
+    if len(word) >= 2 and word.isupper() and not capitals:
+        return word.lower()  # an acronym: OPM, NSA, GGE
+    lowered = word.lower()
+    return stem(lowered) if lowered.isalpha() else lowered
+
+
+class PolicyTokenizer(Tokenizer):
+    """Tokenizer and filters in one pass (see the module docstring)."""
+
+    def __init__(self, stemming: bool = True):
+        self.stemming = stemming
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.stemming == self.stemming
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        mode: str = "",
+        **kwargs,
+    ) -> Iterator[Token]:
+        indexing = mode != "query"
+        text = value.translate(_FOLD)
+        chunks = []
+        for m in _CHUNK.finditer(text):
+            chunk, start, end = m.group(), m.start(), m.end()
+            if chunk.endswith(".") and not _DOTTED.match(chunk):
+                chunk, end = chunk[:-1], end - 1
+            chunks.append((chunk, start, end))
+
+        pos = start_pos
+        i = 0
+        while i < len(chunks):
+            chunk, start, end = chunks[i]
+            # In a query, "US" is the country even when typed alone.
+            capitals = _in_capitals(text, start, end) and not (
+                not indexing and chunk in ("US", "USA")
+            )
+            main, extras = _word_terms(chunk, capitals)
+            if not self.stemming:
+                main, extras = self._unstemmed(chunk), []
+            joined = self._joined_with_next(text, chunks, i) if self.stemming else None
+            if joined is not None:
+                next_chunk, _, next_end = chunks[i + 1]
+                next_main, _ = _word_terms(next_chunk, capitals)
+                terms = [joined, main, next_main] if indexing else [joined]
+                end = next_end
+                i += 2
+            else:
+                terms = [main, *extras] if indexing else [main]
+                i += 1
+            seen = set()
+            for term in terms:
+                if term in seen:
+                    continue
+                seen.add(term)
+                token = Token(
+                    positions=positions, chars=chars, removestops=removestops, mode=mode
+                )
+                token.text = term
+                token.boost = 1.0
+                token.stopped = False
+                if keeporiginal:
+                    token.original = value[start:end]
+                if positions:
+                    token.pos = pos
+                if chars:
+                    token.startchar = start_char + start
+                    token.endchar = start_char + end
+                yield token
+            pos += 1
+
+    @staticmethod
+    def _unstemmed(chunk: str) -> str:
+        return chunk.lower().replace(".", "")
+
+    @staticmethod
+    def _joined_with_next(text: str, chunks: list, i: int) -> str | None:
+        """The joined term when chunk i and the next form a known compound."""
+        if i + 1 >= len(chunks):
+            return None
+        word, _, end = chunks[i]
+        following, start, _ = chunks[i + 1]
+        if text[end:start].strip(" \u00a0") or not following.isalpha():
+            return None
+        first = word.lower()
+        if first == "united" and following.lower() == "states":
+            return "unitedstates"
+        if first in _JOINING_PREFIXES:
+            return stem(first + following.lower())
+        return None
+
+
+def policy_analyzer() -> PolicyTokenizer:
+    return PolicyTokenizer(stemming=True)
+
+
+def spelling_analyzer() -> PolicyTokenizer:
+    """Whole words as written (lowercased), for "did you mean" suggestions."""
+    return PolicyTokenizer(stemming=False)
+
+
+def terms(text: str, *, query: bool = True) -> list[str]:
+    """The index terms for ``text``: what a query word or phrase becomes."""
+    mode = "query" if query else "index"
+    return [t.text for t in policy_analyzer()(text, mode=mode)]

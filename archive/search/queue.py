@@ -1,0 +1,199 @@
+"""Keeping the index true to the database.
+
+Every change that matters to search writes an ``IndexQueue`` row in its own
+transaction (see ``archive.models``). One consumer at a time (the write lock)
+takes rows in batches, reads the current state of what they name, applies it
+to the index, commits, and only then deletes the rows: a crash between the
+two re-applies a batch, which is harmless because applying is idempotent.
+
+``rebuild`` writes a whole new index beside the serving one while holding the
+same lock, so queued changes wait and are then applied to the new index.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+
+from django.db import close_old_connections, connection, transaction
+from whoosh.writing import IndexWriter
+
+from archive.models import IndexQueue, Interview, Turn
+from archive.search import index
+from archive.search.documents import interview_documents, turn_documents
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 2000
+
+
+def _clean(document: dict) -> dict:
+    # Whoosh indexes "" as a term; an absent value is what we mean.
+    return {k: v for k, v in document.items() if v != ""}
+
+
+def _apply(writer: IndexWriter, rows: list[IndexQueue]) -> int:
+    """Bring the index in line with the database for what ``rows`` name."""
+    interviews = {r.object_id for r in rows if r.kind == IndexQueue.Kind.INTERVIEW}
+    speakers = {r.object_id for r in rows if r.kind == IndexQueue.Kind.SPEAKER}
+    turns = {r.object_id for r in rows if r.kind == IndexQueue.Kind.TURN}
+    if speakers:
+        turns |= set(
+            Turn.objects.filter(speaker_id__in=speakers).values_list("pk", flat=True)
+        )
+    written = 0
+    for interview_id in sorted(interviews):
+        writer.delete_by_term("interview", str(interview_id))
+        interview = (
+            Interview.objects.published()
+            .select_related("series")
+            .filter(pk=interview_id)
+            .first()
+        )
+        if interview is not None:
+            for document in interview_documents(interview):
+                writer.add_document(**_clean(document))
+                written += 1
+    if interviews:
+        turns -= set(
+            Turn.objects.filter(interview_id__in=interviews).values_list(
+                "pk", flat=True
+            )
+        )
+    turn_list = sorted(turns)
+    for start in range(0, len(turn_list), BATCH_SIZE):
+        documents, gone = turn_documents(turn_list[start : start + BATCH_SIZE])
+        for turn_id in gone:
+            writer.delete_by_term("id", f"t{turn_id}")
+        for document in documents:
+            writer.update_document(**_clean(document))
+            written += 1
+    return written
+
+
+def drain(*, limit: int | None = None, lock_timeout: float | None = None) -> int:
+    """Apply queued changes until the queue is empty (or ``limit`` rows).
+
+    Returns the number of queue rows applied. Tests call this to make the
+    index current synchronously; the consumer calls it in a loop.
+    """
+    applied = 0
+    with index.write_lock(timeout=lock_timeout):
+        ix = index.open_current_locked()
+        while limit is None or applied < limit:
+            rows = list(IndexQueue.objects.order_by("pk")[:BATCH_SIZE])
+            if not rows:
+                break
+            writer = ix.writer(timeout=30)
+            try:
+                _apply(writer, rows)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+            # Only now, with the index committed, may the rows go.
+            IndexQueue.objects.filter(pk__in=[r.pk for r in rows]).delete()
+            applied += len(rows)
+    return applied
+
+
+def run_consumer(
+    *, interval: float = 0.5, should_stop: Callable[[], bool] = lambda: False
+) -> None:
+    """Drain the queue forever (``manage.py index_worker``)."""
+    log.info("index consumer started")
+    while not should_stop():
+        try:
+            close_old_connections()
+            if drain() == 0:
+                time.sleep(interval)
+        except Exception:
+            log.exception("index consumer: batch failed; retrying")
+            connection.close()
+            time.sleep(max(interval, 2.0))
+
+
+def rebuild(progress: Callable[[int, int], None] | None = None) -> str:
+    """Build a new index from the database and switch to it atomically.
+
+    Holds the write lock throughout, so changes queued meanwhile wait in the
+    queue and are applied to the new index once it serves. If anything
+    fails, the old index keeps serving and the new one is deleted.
+    """
+    with index.write_lock():
+        build = index.new_build_id()
+        try:
+            ix = index.create_build(build)
+            # Rows queued before this point are covered by reading the
+            # database now; later ones stay queued for the new index.
+            with transaction.atomic():
+                covered = list(IndexQueue.objects.values_list("pk", flat=True))
+            interviews = list(
+                Interview.objects.published().values_list("pk", flat=True)
+            )
+            total = Turn.objects.filter(interview__published=True).count()
+            writer = ix.writer(limitmb=256)
+            done = 0
+            try:
+                for interview_id in interviews:
+                    interview = Interview.objects.select_related("series").get(
+                        pk=interview_id
+                    )
+                    for document in interview_documents(interview):
+                        writer.add_document(**_clean(document))
+                        if document["kind"] != "lede":
+                            done += 1
+                    if progress:
+                        progress(done, total)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit(optimize=True)
+        except BaseException:
+            import shutil
+
+            shutil.rmtree(index.build_path(build), ignore_errors=True)
+            raise
+        index.switch_to(build)
+        IndexQueue.objects.filter(pk__in=covered).delete()
+    index.searchers.reset()
+    return build
+
+
+_COMPARED = ("kind", "interview", "speaker", "anchor", "position", "date", "text")
+
+
+def check(*, repair: bool = False) -> dict[str, list[str]]:
+    """Compare the index with the database, document by document.
+
+    Missing: published content with no document. Stale: a document whose
+    stored fields differ from what the database says now. Orphaned: a
+    document for something deleted or unpublished. ``repair`` queues them
+    all and drains the queue.
+    """
+    expected: dict[str, dict] = {}
+    for interview in Interview.objects.published().select_related("series"):
+        for document in interview_documents(interview):
+            expected[document["id"]] = _clean(document)
+    searcher = index.open_current().searcher()
+    try:
+        indexed = {fields["id"]: fields for fields in searcher.all_stored_fields()}
+    finally:
+        searcher.close()
+    missing = sorted(set(expected) - set(indexed))
+    orphaned = sorted(set(indexed) - set(expected))
+    stale = sorted(
+        doc_id
+        for doc_id in set(expected) & set(indexed)
+        if any(expected[doc_id].get(f) != indexed[doc_id].get(f) for f in _COMPARED)
+    )
+    report = {"missing": missing, "stale": stale, "orphaned": orphaned}
+    if repair and (missing or stale or orphaned):
+        rows = []
+        for doc_id in missing + stale + orphaned:
+            kind = (
+                IndexQueue.Kind.TURN if doc_id[0] == "t" else IndexQueue.Kind.INTERVIEW
+            )
+            rows.append(IndexQueue(kind=kind, object_id=int(doc_id[1:])))
+        IndexQueue.objects.bulk_create(rows, batch_size=1000)
+        drain()
+    return report
