@@ -22,10 +22,15 @@ setup: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py import_transcript fixtures/interviews
+	$(PY) manage.py index_worker --once
 
+# gunicorn serves; beside it, the one consumer of the indexing queue keeps the
+# search index current. Ctrl-C (or gunicorn exiting) stops both.
 run: setup
 	@echo "Serving the archive at http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
-	exec $(VENV)/bin/gunicorn archive.wsgi --workers $(WORKERS) \
+	@$(PY) manage.py index_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(VENV)/bin/gunicorn archive.wsgi --workers $(WORKERS) \
 		--bind 127.0.0.1:$(PORT) --access-logfile -
 
 test: test-sqlite test-postgres
