@@ -84,7 +84,7 @@ def search(
 
     interview_counts = raw.count("interview")
     published = _published_interviews(interview_counts)
-    results.total = sum(n for pk, n in interview_counts.items() if pk in published)
+    results.total = _published_total(interview_counts, published)
     if page > results.pages and results.total:
         raise SearchError(
             f"There is no page {page}: the {results.total} results fill "
@@ -95,6 +95,10 @@ def search(
     if results.total == 0:
         results.suggestion = _suggestion(parsed, raw.words)
     return results
+
+
+def _published_total(interview_counts: Counter, published: dict) -> int:
+    return sum(n for pk, n in interview_counts.items() if pk in published)
 
 
 def _published_interviews(interview_counts: Counter) -> dict[str, dict]:
@@ -248,7 +252,12 @@ def _suggestion(parsed: ParsedQuery, words: list[str]) -> str | None:
     if not changed:
         return None
     fixed = parse_query(corrected)
-    if fixed.tree is not None and backend.has_results(fixed.tree):
+    if fixed.tree is None:
+        return None
+    # Counted like any result: a word found only in a draft that the consumer
+    # has not yet removed from the index must not be offered.
+    counts = backend.run(fixed.tree, page_size=1).count("interview")
+    if _published_total(counts, _published_interviews(counts)):
         return corrected
     return None
 
