@@ -9,7 +9,7 @@ import datetime
 
 from django.db import models, transaction
 from django.db.models import Exists, F, OuterRef, Q
-from django.db.models.signals import m2m_changed
+from django.db.models.signals import m2m_changed, pre_delete
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
@@ -515,6 +515,37 @@ class InterviewSlug(models.Model):
         return self.slug
 
 
+class ParticipantQuerySet(models.QuerySet):
+    # Roles are indexed with each turn ("role:guest"): bulk writes queue the
+    # interviews they touch, as save() and delete() do.
+    def update(self, **kwargs):
+        with transaction.atomic(using=self.db, savepoint=False):
+            enqueue(
+                IndexQueue.Kind.INTERVIEW, self.values_list("interview_id", flat=True)
+            )
+            return super().update(**kwargs)
+
+    def delete(self):
+        with transaction.atomic(using=self.db, savepoint=False):
+            enqueue(
+                IndexQueue.Kind.INTERVIEW, self.values_list("interview_id", flat=True)
+            )
+            return super().delete()
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            created = super().bulk_create(objs, *args, **kwargs)
+            enqueue(IndexQueue.Kind.INTERVIEW, (p.interview_id for p in created))
+            return created
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            enqueue(IndexQueue.Kind.INTERVIEW, (p.interview_id for p in objs))
+            return super().bulk_update(objs, fields, *args, **kwargs)
+
+
 class Participant(models.Model):
     interview = models.ForeignKey(
         Interview, on_delete=models.CASCADE, related_name="participants"
@@ -524,6 +555,8 @@ class Participant(models.Model):
     )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.GUEST)
     position = models.PositiveIntegerField(default=0)
+
+    objects = ParticipantQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "pk"]
@@ -687,12 +720,23 @@ class Turn(models.Model):
 
 @receiver(m2m_changed, sender=Interview.topics.through)
 def _topics_changed(sender, instance, action, pk_set, reverse, **kwargs):
-    if action not in ("post_add", "post_remove", "post_clear"):
-        return
     if reverse:  # topic.interviews.add(...)
-        enqueue(
-            IndexQueue.Kind.INTERVIEW,
-            pk_set or instance.interviews.values_list("pk", flat=True),
-        )
-    else:
+        if action in ("post_add", "post_remove"):
+            enqueue(IndexQueue.Kind.INTERVIEW, pk_set)
+        elif action == "pre_clear":
+            # After the clear, the topic no longer knows its interviews.
+            enqueue(
+                IndexQueue.Kind.INTERVIEW,
+                instance.interviews.values_list("pk", flat=True),
+            )
+    elif action in ("post_add", "post_remove", "post_clear"):
         enqueue(IndexQueue.Kind.INTERVIEW, [instance.pk])
+
+
+@receiver(pre_delete, sender=Topic)
+@receiver(pre_delete, sender=Series)
+def _grouping_deleted(sender, instance, **kwargs):
+    # Deleting a topic or series drops it from its interviews without any
+    # save() or m2m signal (a cascade, or SET_NULL); pre_delete is sent
+    # inside the deleting transaction, for one object or a whole queryset.
+    enqueue(IndexQueue.Kind.INTERVIEW, instance.interviews.values_list("pk", flat=True))

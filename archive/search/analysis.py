@@ -42,7 +42,12 @@ _CONTEXT = 40
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    return _porter(word)
+    stemmed = _porter(word)
+    # Porter stems "use", "used" and "using" to "us", which would make the
+    # pronoun find every use of the verb.
+    if stemmed == "us" and word != "us":
+        return "use"
+    return stemmed
 
 
 def _in_capitals(text: str, start: int, end: int) -> bool:
@@ -124,16 +129,20 @@ class PolicyTokenizer(Tokenizer):
                 main, extras = self._unstemmed(chunk), []
             joined = self._joined_with_next(text, chunks, i) if self.stemming else None
             if joined is not None:
-                next_chunk, _, next_end = chunks[i + 1]
+                next_chunk, next_start, next_end = chunks[i + 1]
                 next_main, _ = _word_terms(next_chunk, capitals)
-                terms = [joined, main, next_main] if indexing else [joined]
-                end = next_end
+                # Each word keeps its own characters, so that "policy" marks
+                # "Policy" in "Cyber Policy", not both words.
+                terms = [(joined, start, next_end)]
+                if indexing:
+                    terms += [(main, start, end), (next_main, next_start, next_end)]
                 i += 2
             else:
-                terms = [main, *extras] if indexing else [main]
+                words = [main, *extras] if indexing else [main]
+                terms = [(term, start, end) for term in words]
                 i += 1
             seen = set()
-            for term in terms:
+            for term, term_start, term_end in terms:
                 if term in seen:
                     continue
                 seen.add(term)
@@ -144,12 +153,12 @@ class PolicyTokenizer(Tokenizer):
                 token.boost = 1.0
                 token.stopped = False
                 if keeporiginal:
-                    token.original = value[start:end]
+                    token.original = value[term_start:term_end]
                 if positions:
                     token.pos = pos
                 if chars:
-                    token.startchar = start_char + start
-                    token.endchar = start_char + end
+                    token.startchar = start_char + term_start
+                    token.endchar = start_char + term_end
                 yield token
             pos += 1
 

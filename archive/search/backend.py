@@ -65,6 +65,9 @@ def _compile(node, searcher, out: Compiled, negated: bool):
             out.words.append(node.text)
         return _text_query(node.text)
     if isinstance(node, q.Phrase):
+        if not negated:
+            # A misspelt word in a phrase deserves a suggestion too.
+            out.words += node.text.split()
         return _text_query(node.text)
     if isinstance(node, q.Prefix):
         return _prefix(node.text, searcher, out)
@@ -135,19 +138,41 @@ def _compound(first: str, second: str):
 
 
 def _prefix(text: str, searcher, out: Compiled):
+    """``text*`` as the index terms it stands for, at most PREFIX_CAP of them.
+
+    The words as written are expanded first, then stemmed: the stemmed terms
+    alone would miss every word whose stem is shorter than the prefix
+    ("securit*" must find "security", indexed as "secur"). Stemmed terms
+    that start with the prefix follow, for what the words field lacks
+    (acronyms kept whole, joined compounds).
+    """
     prefix = text.lower().replace("’", "'")
-    expanded = []
-    for term in searcher.reader().expand_prefix("text", prefix):
+    reader = searcher.reader()
+
+    def candidates():
+        for word in reader.expand_prefix("words", prefix):
+            yield from analysis.terms(_decoded(word))
+        for term in reader.expand_prefix("text", prefix):
+            yield _decoded(term)
+
+    expanded: list[str] = []
+    for term in candidates():
+        if term in expanded:
+            continue
         if len(expanded) == PREFIX_CAP:
             out.notices.append(
                 f"“{text}*” matches more than {PREFIX_CAP} words; "
                 f"only the first {PREFIX_CAP} were searched."
             )
             break
-        expanded.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+        expanded.append(term)
     if not expanded:
         return wq.NullQuery
     return wq.Or([wq.Term("text", t) for t in expanded])
+
+
+def _decoded(term) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
 def _filter(node: "q.Filter"):
@@ -226,15 +251,58 @@ def run(
 
 
 def _raw_hit(searcher, hit) -> RawHit:
-    spans = []
-    for fieldname, term in hit.matched_terms():
-        if fieldname != "text":
+    """The hit with the character spans of its matches, read from postings.
+
+    A word searched on its own is marked wherever it occurs; a phrase's words
+    only where they form the phrase, or the snippet could show "norms" alone
+    and miss "voluntary norms".
+    """
+    matched = {
+        term.decode("utf-8") if isinstance(term, bytes) else term
+        for fieldname, term in hit.matched_terms()
+        if fieldname == "text"
+    }
+    words, phrases = set(), []
+    _leaves(hit.results.q, words, phrases)
+    occurrences = {
+        term: _occurrences(searcher, term, hit.docnum)
+        for term in matched & (words | {w for p in phrases for w in p})
+    }
+    spans = [span for term in words & matched for span in occurrences[term].values()]
+    for phrase in phrases:
+        if not set(phrase) <= matched:
             continue
-        postings = searcher.postings("text", term)
-        postings.skip_to(hit.docnum)
-        if postings.is_active() and postings.id() == hit.docnum:
-            spans += [(start, end) for _, start, end in postings.value_as("characters")]
+        first = occurrences[phrase[0]]
+        for start in first:
+            if all(start + i in occurrences[w] for i, w in enumerate(phrase)):
+                spans += [occurrences[w][start + i] for i, w in enumerate(phrase)]
     return RawHit(hit["id"], hit["kind"], hit.get("text", ""), spans)
+
+
+def _leaves(query, words: set[str], phrases: list[tuple[str, ...]]) -> None:
+    """The text terms and phrases that can match, leaving out negated parts."""
+    if isinstance(query, wq.Term):
+        if query.fieldname == "text":
+            words.add(query.text)
+    elif isinstance(query, wq.Phrase):
+        if query.fieldname == "text":
+            phrases.append(tuple(query.words))
+    elif isinstance(query, wq.AndNot):
+        _leaves(query.a, words, phrases)
+    elif isinstance(query, wq.Not):
+        return
+    elif isinstance(query, wq.CompoundQuery):
+        for child in query.subqueries:
+            _leaves(child, words, phrases)
+
+
+def _occurrences(searcher, term: str, docnum: int) -> dict[int, tuple[int, int]]:
+    """Position → character span of ``term`` in one document."""
+    postings = searcher.postings("text", term)
+    postings.skip_to(docnum)
+    if not postings.is_active() or postings.id() != docnum:
+        return {}
+    return {pos: (start, end) for pos, start, end in postings.value_as("characters")}
 
 
 def spans_within(tree, interview_slug: str) -> dict[str, list[tuple[int, int]]]:

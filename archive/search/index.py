@@ -80,12 +80,18 @@ def create_build(build: str) -> index.Index:
 
 def switch_to(build: str) -> None:
     """Make ``build`` the serving index, atomically, and drop older builds."""
+    previous = current_build()
     pointer = root() / "CURRENT"
     tmp = root() / f".CURRENT.{os.getpid()}"
     tmp.write_text(build + "\n")
     os.replace(tmp, pointer)
+    if previous and previous != build:
+        # Searchers in other processes may still read the build that served
+        # until now: it is kept a while, counted from now. Its own mtime only
+        # says when it was last written, which can be long ago.
+        with contextlib.suppress(FileNotFoundError):
+            os.utime(build_path(previous))
     for old in root().glob("build-*"):
-        # Keep the previous build a while: searchers may still read it.
         if old.name != f"build-{build}" and _older_than(old, seconds=600):
             shutil.rmtree(old, ignore_errors=True)
 
@@ -99,11 +105,17 @@ def _older_than(path: Path, seconds: int) -> bool:
 
 def open_current() -> index.Index:
     """The serving index, creating an empty one on first use."""
+    return _open_current()[1]
+
+
+def _open_current() -> tuple[str, index.Index]:
+    """(build id, index) of the serving index, read from one look at CURRENT."""
     build = current_build()
     if build is None or not build_path(build).exists():
         with write_lock(timeout=30):
-            return open_current_locked()
-    return index.open_dir(str(build_path(build)))
+            ix = open_current_locked()
+            return current_build(), ix
+    return build, index.open_dir(str(build_path(build)))
 
 
 def open_current_locked() -> index.Index:
@@ -143,22 +155,29 @@ class _Searchers:
     def __init__(self):
         self._lock = threading.Lock()
         self._key = None
+        self._index = None
         self._searcher = None
         self.columns: dict = {}
 
     def get(self):
-        build = current_build()
-        key = (str(root()), build)
+        key = (str(root()), current_build())
         with self._lock:
             if self._searcher is None or key != self._key:
                 self._close()
-                self._searcher = open_current().searcher()
-                self._key = (str(root()), current_build())
+                # The key must name the build actually opened: reading
+                # CURRENT again could see a newer build than the one open,
+                # and this searcher would then never move to it.
+                build, self._index = _open_current()
+                self._searcher = self._index.searcher()
+                self._key = (str(root()), build)
                 self.columns = {}
             elif not self._searcher.up_to_date():
-                fresh = self._searcher.refresh()
-                self._searcher.close()
-                self._searcher = fresh
+                # Not Searcher.refresh(): in whoosh-reloaded 2.7.5 it keeps
+                # the old segments beside the new ones (replaced and deleted
+                # documents stay findable) and shares its readers with the
+                # searcher it replaces, so closing that one breaks it.
+                self._close()
+                self._searcher = self._index.searcher()
                 self.columns = {}
             return self._searcher
 

@@ -11,6 +11,7 @@ same lock, so queued changes wait and are then applied to the new index.
 """
 
 import logging
+import shutil
 import time
 from collections.abc import Callable
 
@@ -104,8 +105,18 @@ def run_consumer(
     while not should_stop():
         try:
             close_old_connections()
-            if drain() == 0:
-                time.sleep(interval)
+            try:
+                # One batch per hold of the lock: while edits keep coming,
+                # draining until the queue is empty would keep the lock
+                # forever and starve a rebuild. The wait is bounded so that
+                # a consumer queued behind another writer still stops when
+                # asked to.
+                applied = drain(limit=BATCH_SIZE, lock_timeout=max(interval, 1.0))
+            except TimeoutError:
+                applied = 0
+            # With a backlog, pause just long enough for a waiting writer
+            # (which polls every 50 ms) to take the lock.
+            time.sleep(interval if applied < BATCH_SIZE else 0.1)
         except Exception:
             log.exception("index consumer: batch failed; retrying")
             connection.close()
@@ -120,6 +131,9 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> str:
     fails, the old index keeps serving and the new one is deleted.
     """
     with index.write_lock():
+        # Readers of a fresh data directory need an index to open, and must
+        # not wait for this lock while the whole rebuild runs.
+        index.open_current_locked()
         build = index.new_build_id()
         try:
             ix = index.create_build(build)
@@ -135,9 +149,14 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> str:
             done = 0
             try:
                 for interview_id in interviews:
-                    interview = Interview.objects.select_related("series").get(
-                        pk=interview_id
+                    interview = (
+                        Interview.objects.published()
+                        .select_related("series")
+                        .filter(pk=interview_id)
+                        .first()
                     )
+                    if interview is None:
+                        continue  # deleted or unpublished meanwhile (queued)
                     for document in interview_documents(interview):
                         writer.add_document(**_clean(document))
                         if document["kind"] != "lede":
@@ -149,12 +168,15 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> str:
                 raise
             writer.commit(optimize=True)
         except BaseException:
-            import shutil
-
             shutil.rmtree(index.build_path(build), ignore_errors=True)
             raise
         index.switch_to(build)
-        IndexQueue.objects.filter(pk__in=covered).delete()
+        # In slices: a long queue would pass SQLite's limit on query
+        # parameters, and the new index already serves.
+        for start in range(0, len(covered), BATCH_SIZE):
+            IndexQueue.objects.filter(
+                pk__in=covered[start : start + BATCH_SIZE]
+            ).delete()
     index.searchers.reset()
     return build
 

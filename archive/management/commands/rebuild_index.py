@@ -4,7 +4,6 @@ Built beside the serving index and switched to atomically; a failed rebuild
 leaves the old index serving. Changes made meanwhile are applied afterwards.
 """
 
-import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -13,7 +12,11 @@ from archive.search.queue import rebuild
 
 
 class Progress:
-    """A one-line progress bar with a rate and the time left."""
+    """A one-line progress bar with a rate and the time left.
+
+    ``stream`` is a command's ``OutputWrapper`` (``self.stderr``), so that
+    ``call_command(..., stderr=...)`` captures the bar too.
+    """
 
     def __init__(self, stream, width: int = 30):
         self.stream, self.width = stream, width
@@ -32,7 +35,9 @@ class Progress:
         bar = "#" * filled + "-" * (self.width - filled)
         self.stream.write(
             f"\r[{bar}] {done:,}/{total:,} turns  {rate:,.0f}/s  "
-            f"{int(left // 60)}:{int(left % 60):02d} left "
+            f"{int(left // 60)}:{int(left % 60):02d} left ",
+            style_func=str,  # plain, not the error colour of stderr on a tty
+            ending="",
         )
         self.stream.flush()
 
@@ -43,12 +48,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         started = time.monotonic()
         try:
-            build = rebuild(progress=Progress(sys.stderr))
+            build = rebuild(progress=Progress(self.stderr))
         except Exception as exc:
             raise CommandError(
                 f"rebuild failed, the old index keeps serving: {exc}"
             ) from exc
-        sys.stderr.write("\n")
+        finally:
+            self.stderr.write("", style_func=str)  # ends the progress line
         self.stdout.write(
             f"index {build} built in {time.monotonic() - started:.1f} s and serving"
         )
