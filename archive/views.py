@@ -1,5 +1,6 @@
 """Reading pages. Each runs a fixed number of queries, whatever the sizes."""
 
+import re
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -119,10 +120,12 @@ def interview_detail(request, slug):
     )
     query = request.GET.get("q", "")[: SearchForm.MAX_QUERY]
     marks = (
-        archive_search.marks_for_interview(query, interview.slug)
+        archive_search.marks_for_interview(query, interview)
         if query.strip() and interview.published
-        else {}
+        else archive_search.Marks()
     )
+    if marks.lede:
+        interview.lede_html = highlight.mark_html(interview.lede_html, marks.lede)
     # Per speaker, not per turn: a hearing has thousands of turns.
     speaker_urls = {}
     for turn in turns:
@@ -130,8 +133,8 @@ def interview_detail(request, slug):
         if turn.speaker_id not in speaker_urls:
             speaker_urls[turn.speaker_id] = turn.speaker.get_absolute_url()
         turn.speaker_url = speaker_urls[turn.speaker_id]
-        if turn.pk in marks:
-            turn.body_html = highlight.mark_html(turn.body_html, marks[turn.pk])
+        if turn.pk in marks.turns:
+            turn.body_html = highlight.mark_html(turn.body_html, marks.turns[turn.pk])
             turn.matched = True
     return render(
         request,
@@ -142,7 +145,8 @@ def interview_detail(request, slug):
             "turns": turns,
             "topics": list(interview.topics.all()),
             "query": query,
-            "matched_turns": len(marks),
+            "matched_turns": len(marks.turns),
+            "lede_matched": bool(marks.lede),
         },
     )
 
@@ -215,8 +219,18 @@ def topic_detail(request, slug):
     return render(request, "archive/topic_detail.html", {"topic": topic, "page": page})
 
 
+_SCOPE = re.compile(r"^(interview|speaker):[\w-]+$")
+
+
 @require_safe
 def search(request):
+    scope = request.GET.get("within", "")
+    if scope and _SCOPE.match(scope):
+        # A search box on an interview or speaker page: the reader's words,
+        # grouped, within that scope, so "a OR b" cannot escape it.
+        words = request.GET.get("q", "").strip()
+        combined = f"{scope} ({words})" if words else scope
+        return redirect(f"{request.path}?{urlencode({'q': combined})}")
     form = SearchForm(request.GET)
     if not form.is_valid():
         return bad_request(request, message=form.problems())

@@ -715,28 +715,42 @@ def test_api_accepts_the_page_size_limits(indexed, client):
 # Search boxes ----------------------------------------------------------------
 
 
-def _search_box_value(content, input_id):
-    match = re.search(rf'<input id="{input_id}" name="q"[^>]* value="([^"]*)"', content)
-    assert match, input_id
-    return html.unescape(match[1])
+def _scope_of_box(content, input_id):
+    """The hidden scope of the search form whose text box has ``input_id``."""
+    form = re.search(
+        rf'<form class="search"[^>]*>(?:(?!</form>).)*id="{input_id}"', content, re.S
+    )
+    assert form, input_id
+    scope = re.search(r'name="within" value="([^"]*)"', form[0])
+    assert scope, input_id
+    return html.unescape(scope[1])
+
+
+def _submit_scoped(client, scope, words):
+    response = client.get("/search/", {"within": scope, "q": words})
+    assert response.status_code == 302
+    return client.get(response["Location"])
 
 
 def test_interview_page_search_box_is_scoped_to_the_interview(indexed, client):
     content = client.get(f"/interviews/{PODCAST}/").content.decode()
-    value = _search_box_value(content, "q-interview")
-    assert value.strip() == f"interview:{PODCAST}"
-    data = api(client, value + "norms")
-    assert data["total"] > 0
-    assert {h["interview"]["slug"] for h in data["hits"]} == {PODCAST}
+    scope = _scope_of_box(content, "q-interview")
+    assert scope == f"interview:{PODCAST}"
+    # An OR typed into the box stays inside the interview.
+    page = _submit_scoped(client, scope, "norms OR sovereignty")
+    results = page.context["results"]
+    assert results.total > 0
+    assert {h.interview.slug for h in results.hits} == {PODCAST}
+    assert page.context["query"] == f"interview:{PODCAST} (norms OR sovereignty)"
 
 
 def test_speaker_page_search_box_is_scoped_to_the_speaker(indexed, client):
     content = client.get("/speakers/paul-haenle/").content.decode()
-    value = _search_box_value(content, "q-speaker")
-    assert value.strip() == "speaker:paul-haenle"
-    data = api(client, value + "cybersecurity")
-    assert data["total"] > 0
-    assert {h["speaker"]["slug"] for h in data["hits"]} == {"paul-haenle"}
+    scope = _scope_of_box(content, "q-speaker")
+    assert scope == "speaker:paul-haenle"
+    results = _submit_scoped(client, scope, "cybersecurity").context["results"]
+    assert results.total > 0
+    assert {h.speaker.slug for h in results.hits} == {"paul-haenle"}
 
 
 def test_home_has_a_search_box(indexed, client):

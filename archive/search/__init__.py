@@ -268,19 +268,39 @@ def _replace_word(text: str, word: str, better: str) -> str:
     return re.sub(rf"(?<![\w:]){re.escape(word)}(?!\w)", better, text, count=1)
 
 
-def marks_for_interview(text: str, interview_slug: str) -> dict[int, list]:
-    """Turn pk → spans to mark, for showing ``text`` on one interview's page."""
+@dataclass
+class Marks:
+    """What to mark on one interview's page: per turn, and in the lede."""
+
+    turns: dict[int, list] = field(default_factory=dict)
+    lede: list = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.turns) + (1 if self.lede else 0)
+
+
+def marks_for_interview(text: str, interview: Interview) -> Marks:
+    """The spans of ``text``'s matches on ``interview``'s page."""
+    marks = Marks()
     parsed = parse_query(text)
     if parsed.tree is None:
-        return {}
-    spans = backend.spans_within(parsed.tree, interview_slug)
-    return {int(doc[1:]): s for doc, s in spans.items() if doc.startswith("t")}
+        return marks
+    for doc_id, spans in backend.spans_within(parsed.tree, interview.slug).items():
+        if doc_id.startswith("t"):
+            marks.turns[int(doc_id[1:])] = spans
+        elif spans:
+            # The interview's document is "title\n\nlede" (documents.py): keep
+            # the spans in the lede, counted from its start.
+            offset = len(interview.title) + 2
+            marks.lede = [(a - offset, b - offset) for a, b in spans if a >= offset]
+    return marks
 
 
 __all__ = [
     "SORTS",
     "Filter",
     "Hit",
+    "Marks",
     "Results",
     "SearchError",
     "Word",

@@ -72,7 +72,8 @@ def _apply(writer: IndexWriter, rows: list[IndexQueue]) -> int:
 
 
 def drain(*, limit: int | None = None, lock_timeout: float | None = None) -> int:
-    """Apply queued changes until the queue is empty (or ``limit`` rows).
+    """Apply queued changes until the queue is empty, or until the batch
+    (of up to ``BATCH_SIZE`` rows) that reaches ``limit`` rows.
 
     Returns the number of queue rows applied. Tests call this to make the
     index current synchronously; the consumer calls it in a loop.
@@ -106,12 +107,12 @@ def run_consumer(
         try:
             close_old_connections()
             try:
-                # One batch per hold of the lock: while edits keep coming,
-                # draining until the queue is empty would keep the lock
-                # forever and starve a rebuild. The wait is bounded so that
-                # a consumer queued behind another writer still stops when
-                # asked to.
-                applied = drain(limit=BATCH_SIZE, lock_timeout=max(interval, 1.0))
+                # One batch (limit=1) per hold of the lock: while edits keep
+                # coming, draining until the queue is empty would keep the
+                # lock for as long and starve a rebuild. The wait is bounded
+                # so that a consumer queued behind another writer still
+                # stops when asked to.
+                applied = drain(limit=1, lock_timeout=max(interval, 1.0))
             except TimeoutError:
                 applied = 0
             # With a backlog, pause just long enough for a waiting writer
