@@ -83,7 +83,10 @@ def switch_to(build: str) -> None:
     previous = current_build()
     pointer = root() / "CURRENT"
     tmp = root() / f".CURRENT.{os.getpid()}"
-    tmp.write_text(build + "\n")
+    with open(tmp, "w") as handle:
+        handle.write(build + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())  # never an empty pointer after a crash
     os.replace(tmp, pointer)
     if previous and previous != build:
         # Searchers in other processes may still read the build that served

@@ -183,31 +183,61 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> str:
 
 
 _COMPARED = ("kind", "interview", "speaker", "anchor", "position", "date", "text")
+# Filter fields are indexed but not stored: compared term by term.
+_FILTERS = ("interview_slug", "speaker_names", "role", "series", "topics")
+
+
+def _filter_terms(schema, document: dict) -> dict[str, set[str]]:
+    """The terms ``document`` would have in each filter field."""
+    return {
+        name: set(schema[name].process_text(document[name], mode="index"))
+        if document.get(name)
+        else set()
+        for name in _FILTERS
+    }
+
+
+def _indexed_filter_terms(reader) -> dict[int, dict[str, set[str]]]:
+    """Document number → the terms it has in each filter field."""
+    terms: dict[int, dict[str, set[str]]] = {}
+    for name in _FILTERS:
+        for term in reader.lexicon(name):
+            text = term.decode("utf-8")
+            for docnum in reader.postings(name, term).all_ids():
+                fields = terms.setdefault(docnum, {n: set() for n in _FILTERS})
+                fields[name].add(text)
+    return terms
 
 
 def check(*, repair: bool = False) -> dict[str, list[str]]:
     """Compare the index with the database, document by document.
 
     Missing: published content with no document. Stale: a document whose
-    stored fields differ from what the database says now. Orphaned: a
-    document for something deleted or unpublished. ``repair`` queues them
-    all and drains the queue.
+    stored fields or filter terms (speaker, role, topics…) differ from what
+    the database says now. Orphaned: a document for something deleted or
+    unpublished. ``repair`` queues them all and drains the queue.
     """
     expected: dict[str, dict] = {}
     for interview in Interview.objects.published().select_related("series"):
         for document in interview_documents(interview):
             expected[document["id"]] = _clean(document)
-    searcher = index.open_current().searcher()
-    try:
-        indexed = {fields["id"]: fields for fields in searcher.all_stored_fields()}
-    finally:
-        searcher.close()
+    ix = index.open_current()
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        filter_terms = _indexed_filter_terms(reader)
+        indexed, indexed_terms = {}, {}
+        for docnum, fields in reader.iter_docs():
+            indexed[fields["id"]] = fields
+            indexed_terms[fields["id"]] = filter_terms.get(
+                docnum, {n: set() for n in _FILTERS}
+            )
     missing = sorted(set(expected) - set(indexed))
     orphaned = sorted(set(indexed) - set(expected))
     stale = sorted(
         doc_id
         for doc_id in set(expected) & set(indexed)
         if any(expected[doc_id].get(f) != indexed[doc_id].get(f) for f in _COMPARED)
+        or _filter_terms(ix.schema, expected[doc_id]) != indexed_terms[doc_id]
     )
     report = {"missing": missing, "stale": stale, "orphaned": orphaned}
     if repair and (missing or stale or orphaned):
