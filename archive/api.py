@@ -145,12 +145,7 @@ def search(request):
         return _json({"error": form.problems()}, status=400)
     wanted = form.cleaned_data
     try:
-        results = archive_search.search(
-            wanted["q"],
-            sort=wanted["sort"],
-            page=wanted["page"],
-            page_size=wanted["page_size"],
-        )
+        results = form.search()
     except archive_search.SearchError as exc:
         return _json({"error": str(exc)}, status=400)
     return _json(

@@ -2,6 +2,8 @@
 
 from django import forms
 
+from archive import search as archive_search
+
 
 class _PlainErrors:
     def problems(self) -> str:
@@ -47,3 +49,13 @@ class SearchForm(_PlainErrors, forms.Form):
         data["page"] = data.get("page") or 1
         data["page_size"] = data.get("page_size") or 20
         return data
+
+    def search(self):
+        """Run the validated search (raises ``SearchError`` for a bad page)."""
+        wanted = self.cleaned_data
+        return archive_search.search(
+            wanted["q"],
+            sort=wanted["sort"],
+            page=wanted["page"],
+            page_size=wanted["page_size"],
+        )

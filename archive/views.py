@@ -238,12 +238,7 @@ def search(request):
     context = {"form": form, "query": wanted["q"], "results": None}
     if wanted["q"].strip():
         try:
-            results = archive_search.search(
-                wanted["q"],
-                sort=wanted["sort"],
-                page=wanted["page"],
-                page_size=wanted["page_size"],
-            )
+            results = form.search()
         except archive_search.SearchError as exc:
             raise Http404(str(exc)) from None
         context["results"] = results
