@@ -58,6 +58,7 @@ format: venv
 
 bench: venv
 	$(PY) bench/pages.py
+	$(PY) bench/search.py --turns 40000
 
 clean:
 	rm -rf $(VENV) staticfiles

@@ -3,20 +3,22 @@
 A benchmark, not a test: it prints figures and asserts nothing about time.
 
     .venv/bin/python bench/search.py --turns 40000      # quick (make bench)
-    .venv/bin/python bench/search.py                    # 255,000 turns, ~15 min
+    .venv/bin/python bench/search.py                    # 255,000 turns, ~25 min
     .venv/bin/python bench/search.py --keep /tmp/s255   # build once, then reuse
 
 The archive is built by ``bench/pages.py``'s builder (same interviews,
 speakers, series, topics and dates) with richer prose: policy vocabulary at
 realistic frequencies, so that a query matches the share of turns it would in
 a real archive ("security" a quarter of them, "treaty" a few in a hundred,
-"Wassenaar" a handful). The index is built with
+"Stuxnet" a few in ten thousand). The index is built with
 ``archive.search.queue.rebuild()``, as ``manage.py rebuild_index`` does.
 
 Everything happens in a temporary data directory, deleted at the end, unless
 ``--keep DIR`` names one: the first run builds there and leaves it; a later
 run with the same ``--keep`` (and ``--turns``, ``--seed``) reuses the
-database and index and goes straight to timing.
+database and index and goes straight to timing. Each run saves one turn and
+commits it to the index (to time the first search after a commit), so a kept
+index gains a small segment per run.
 
 Requests go in-process through ``django.test.Client`` with DEBUG off; the
 times include routing, middleware, the search, the queries and rendering,
@@ -28,6 +30,7 @@ of hits, SQL, rendering) by wrapping those functions for that pass only.
 import argparse
 import contextlib
 import functools
+import gc
 import itertools
 import json
 import logging
@@ -369,21 +372,25 @@ def build(args: argparse.Namespace, data_dir: Path) -> dict:
     database_seconds = time.perf_counter() - start
 
     progress("Building the index (archive.search.queue.rebuild)…")
-    shown = [0.0]
+    shown, last = [0.0], [0.0]
 
     def report_progress(done: int, total: int) -> None:
-        if time.perf_counter() - shown[0] > 15:
-            shown[0] = time.perf_counter()
+        # Called after each interview's documents: the last call marks the
+        # end of adding documents and the start of the final commit.
+        last[0] = time.perf_counter()
+        if last[0] - shown[0] > 30:
+            shown[0] = last[0]
             progress(f"  {done:,} of {total:,} turns")
 
     start = time.perf_counter()
     queue.rebuild(progress=report_progress)
-    index_seconds = time.perf_counter() - start
+    end = time.perf_counter()
     built = {
         "turns": args.turns,
         "seed": args.seed,
         "database_seconds": database_seconds,
-        "index_seconds": index_seconds,
+        "index_seconds": end - start,
+        "commit_seconds": end - last[0],
         "indexed_turns": Turn.objects.published().count(),
     }
     (data_dir / MARKER).write_text(json.dumps(built, indent=2) + "\n")
@@ -518,6 +525,11 @@ def overall_percentile(rows: list[dict], fraction: float) -> float:
 # Phases ---------------------------------------------------------------------
 
 
+SQL = "SQL (execute)"
+GC = "garbage collector"
+OTHER = "other (routing, middleware, glue)"
+
+
 class Phases:
     """Exclusive time per phase, from wrapping the functions that do the work.
 
@@ -528,8 +540,10 @@ class Phases:
 
     def __init__(self):
         self.totals: dict[str, float] = {}
+        self.order: list[str] = []  # the phases, in the order of a request
         self._children: list[float] = []
         self._opaque = 0
+        self._gc_started = 0.0
 
     def record(self, name: str, call, opaque: bool = False):
         if self._opaque:
@@ -558,8 +572,22 @@ class Phases:
 
         return timed
 
+    def collecting(self, phase: str, info: dict) -> None:
+        """A gc callback: the collector's pauses are a phase of their own."""
+        if self._opaque:
+            return
+        if phase == "start":
+            self._children.append(0.0)
+            self._gc_started = time.perf_counter()
+            return
+        elapsed = time.perf_counter() - self._gc_started
+        self._children.pop()
+        self.totals[GC] = self.totals.get(GC, 0.0) + elapsed
+        if self._children:
+            self._children[-1] += elapsed
+
     def sql(self, execute, sql, params, many, context):
-        return self.record("SQL (execute)", lambda: execute(sql, params, many, context))
+        return self.record(SQL, lambda: execute(sql, params, many, context))
 
     @contextlib.contextmanager
     def installed(self):
@@ -572,11 +600,16 @@ class Phases:
         from archive.search import backend, highlight, index
 
         targets = [
-            (index._Searchers, "get", "open or check the searcher", {}),
             (archive_search, "parse_query", "parse", {}),
+            (index._Searchers, "get", "open or check the searcher", {}),
             (backend, "compile_query", "compile (prefix expansion)", {}),
-            (Searcher, "docs_for_query", "docs_for_query: all matches", {"eager": 1}),
-            (index._Searchers, "column", "columns (load once per searcher)", {}),
+            (
+                Searcher,
+                "docs_for_query",
+                "docs_for_query: all matches",
+                {"eager": True},
+            ),
+            (index._Searchers, "column", "columns (loaded once per searcher)", {}),
             (backend.RawResults, "count", "count per interview", {}),
             (archive_search, "_published_interviews", "published interviews", {}),
             (archive_search, "_facets", "facet counting", {}),
@@ -584,19 +617,24 @@ class Phases:
             (backend, "_raw_hit", "postings for highlighting", {}),
             (archive_search, "_hits", "hits from the database", {}),
             (highlight, "snippet", "snippets", {}),
-            (archive_search, "_suggestion", "spelling suggestion", {"opaque": 1}),
+            (archive_search, "_suggestion", "spelling suggestion", {"opaque": True}),
             (views, "render", "template rendering", {}),
             (api, "_json", "JSON rendering", {}),
         ]
+        self.order = [name for _, _, name, _ in targets]
+        self.order.insert(self.order.index("snippets") + 1, SQL)
+        self.order += [GC, OTHER]
         with contextlib.ExitStack() as stack:
             for owner, attribute, name, options in targets:
                 func = getattr(owner, attribute, None)
                 if func is None:
                     progress(f"(phase {name!r}: {owner.__name__}.{attribute} is gone)")
                     continue
-                wrapped = self.wrap(name, func, **{k: True for k in options})
+                wrapped = self.wrap(name, func, **options)
                 stack.enter_context(mock.patch.object(owner, attribute, wrapped))
             stack.enter_context(connection.execute_wrapper(self.sql))
+            gc.callbacks.append(self.collecting)
+            stack.callback(gc.callbacks.remove, self.collecting)
             yield self
 
 
@@ -615,8 +653,9 @@ def phase_breakdown(client, url: str, runs: int) -> tuple[float, dict, str]:
                 )
     total = (time.perf_counter() - start) / runs
     means = {name: seconds / runs for name, seconds in phases.totals.items()}
-    means["other (routing, middleware, glue)"] = total - sum(means.values())
-    return total, means, failed
+    means[OTHER] = total - sum(means.values())
+    ordered = {name: means.get(name, 0.0) for name in phases.order}
+    return total, ordered, failed
 
 
 def cold_searches(client, url: str) -> list[tuple[str, float, dict, str]]:
@@ -691,7 +730,12 @@ def archive_facts(built: dict, data_dir: Path) -> list:
             "Index built in",
             f"{built['index_seconds']:.0f} s "
             f"({indexed / built['index_seconds']:,.0f} turns/s, "
-            "archive.search.queue.rebuild)",
+            "archive.search.queue.rebuild"
+            + (
+                f"; its final commit {built['commit_seconds']:.0f} s)"
+                if "commit_seconds" in built
+                else ")"
+            ),
         ),
         (
             "Index",
@@ -713,7 +757,10 @@ def ms(seconds: float) -> str:
 def report(args, facts, rows, cold, phases) -> str:
     by_kind = {kind: [r for r in rows if r["kind"] == kind] for kind in ("page", "API")}
     under_target = sum(pages.percentile(r["times"], 0.95) < 0.05 for r in rows)
-    phase_names = list(dict.fromkeys(name for _, _, p, _ in phases for name in p))
+    # Phases that took no time in any search (JSON on a page) are left out.
+    phase_names = [
+        name for name in phases[0][2] if any(p[name] >= 5e-5 for _, _, p, _ in phases)
+    ]
     out = [
         "Search: benchmark (bench/search.py)",
         "",
@@ -762,7 +809,7 @@ def report(args, facts, rows, cold, phases) -> str:
                 (
                     what,
                     ms(total),
-                    ms(p.get("columns (load once per searcher)", 0)),
+                    ms(p.get("columns (loaded once per searcher)", 0)),
                     ms(p.get("open or check the searcher", 0)),
                     ms(p.get("docs_for_query: all matches", 0)),
                     failed or "200",

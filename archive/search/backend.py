@@ -125,7 +125,11 @@ def _compile_and(children, searcher, out: Compiled, negated: bool):
         else (positives[0] if positives else wq.Every())
     )
     if negatives:
-        return wq.AndNot(base, wq.Or(negatives) if len(negatives) > 1 else negatives[0])
+        excluded = wq.Or(negatives) if len(negatives) > 1 else negatives[0]
+        # Not AndNot: whoosh-reloaded 2.7.5's AndNotMatcher can let the first
+        # candidate through when the excluded postings start earlier
+        # ("security -election" returned "security election").
+        return wq.And([base, wq.Not(excluded)])
     return base
 
 
