@@ -266,7 +266,9 @@ def search(request):
 
 @require_safe
 def search_help(request):
-    return render(request, "archive/search_help.html")
+    return render(
+        request, "archive/search_help.html", {"prefix_cap": archive_search.PREFIX_CAP}
+    )
 
 
 def _wants_json(request) -> bool:

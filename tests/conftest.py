@@ -1,5 +1,6 @@
 """Shared set-up: small factories for interviews, and the seed import."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,21 @@ from archive.search.queue import drain
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "fixtures" / "interviews"
 GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def isolated_env(data_dir: Path, database_url: str | None = None) -> dict:
+    """Environment for a subprocess with its own data directory (and SQLite
+    file there unless ``database_url`` says otherwise), DEBUG off."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "DJANGO_DEBUG", "DJANGO_SECRET_KEY"}
+    }
+    env["ARCHIVE_DATA_DIR"] = str(data_dir)
+    env["DJANGO_SETTINGS_MODULE"] = "archive.settings"
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
 
 
 def pytest_addoption(parser):

@@ -42,6 +42,7 @@ from archive.models import (
 from archive.search import backend, index, queue, search
 from archive.search.query import parse_query
 from archive.search.queue import drain
+from tests.conftest import isolated_env
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "fixtures" / "interviews" / "000_d2822d816cdf5edd.txt"
@@ -781,17 +782,9 @@ print(json.dumps({"queries": queries, "errors": errors[:20], "builds": seen}))
 
 
 def environment(data_dir: Path, database_url: str | None = None) -> dict:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "DJANGO_DEBUG", "DJANGO_SECRET_KEY"}
-    }
-    env["ARCHIVE_DATA_DIR"] = str(data_dir)
-    env["DJANGO_SETTINGS_MODULE"] = "archive.settings"
+    env = isolated_env(data_dir, database_url)
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONPATH"] = str(ROOT)  # for scripts run from tmp_path
-    if database_url:
-        env["DATABASE_URL"] = database_url
     return env
 
 

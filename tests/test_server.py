@@ -6,7 +6,6 @@ directory, with DEBUG off, whatever database the rest of the suite uses.
 
 import http.cookiejar
 import json
-import os
 import re
 import socket
 import subprocess
@@ -18,6 +17,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import isolated_env
 
 pytestmark = pytest.mark.server
 
@@ -63,13 +64,7 @@ def data_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(data_dir):
     """The base URL of gunicorn serving a freshly set-up archive."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "DJANGO_DEBUG", "DJANGO_SECRET_KEY"}
-    }
-    env["ARCHIVE_DATA_DIR"] = str(data_dir)
-    env["DJANGO_SETTINGS_MODULE"] = "archive.settings"
+    env = isolated_env(data_dir)
     manage(env, "migrate", "--noinput")
     # The first manage.py call generates the key, so the workers all read
     # it instead of racing to write one each.

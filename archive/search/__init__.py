@@ -6,6 +6,7 @@ checked against the database, so an interview unpublished a moment ago (its
 index documents not yet removed by the queue consumer) appears nowhere.
 """
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -17,6 +18,7 @@ from archive.search import backend, highlight
 from archive.search.query import Filter, ParsedQuery, Word, parse_query
 
 SORTS = backend.SORTS
+PREFIX_CAP = backend.PREFIX_CAP
 FACET_SIZE = 10
 
 
@@ -263,8 +265,6 @@ def _suggestion(parsed: ParsedQuery, words: list[str]) -> str | None:
 
 
 def _replace_word(text: str, word: str, better: str) -> str:
-    import re
-
     return re.sub(rf"(?<![\w:]){re.escape(word)}(?!\w)", better, text, count=1)
 
 

@@ -26,8 +26,6 @@ from whoosh.filedb.filestore import FileStorage
 
 from archive.search.analysis import policy_analyzer, spelling_analyzer
 
-SCHEMA_VERSION = "1"
-
 
 def schema() -> fields.Schema:
     return fields.Schema(
