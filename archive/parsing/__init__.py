@@ -1,9 +1,13 @@
-"""Transcript parsers: text in, ``ParsedInterview`` out, no Django.
+"""Transcript parsers: text or bytes in, ``ParsedInterview`` out, no Django.
 
-``parse`` detects the format, applies what the caller already knows about the
-people in it (from a sidecar or the command line), resolves speaker labels to
-full names and classifies turns. ``apply_metadata`` lays sidecar values over
-what the parser read from the text.
+``parse`` reads the bytes (encoding, Word container), the front matter, and
+detects the format from the file name and the content; then it applies what
+the caller already knows about the people in it (from a sidecar, front matter
+or the command line), resolves speaker labels to full names and classifies
+turns. ``apply_metadata`` lays sidecar values over what the parser read.
+
+Each reader takes text and returns a ``ParsedInterview`` whose turns carry
+the labels as written; everything after that is shared.
 """
 
 import re
@@ -16,9 +20,12 @@ from archive.parsing.document import (
     ParsedTurn,
     ParseError,
 )
+from archive.parsing.captions import parse_srt, parse_vtt
+from archive.parsing.docx import docx_to_text
 from archive.parsing.labelled import parse_labelled, split_label
-from archive.parsing.metadata import apply_metadata, read_sidecar
+from archive.parsing.metadata import apply_metadata, read_front_matter, read_sidecar
 from archive.parsing.qa import is_question, parse_qa
+from archive.parsing.structured import parse_csv, parse_json
 
 __all__ = [
     "FORMATS",
@@ -26,13 +33,20 @@ __all__ = [
     "ParsedInterview",
     "ParsedSpeaker",
     "ParsedTurn",
+    "SUFFIXES",
     "apply_metadata",
     "detect_format",
     "parse",
     "read_sidecar",
 ]
 
-FORMATS = ("labels", "qa")
+# Text formats first: front matter and markup detection apply to them.
+TEXT_FORMATS = ("labels", "hearing", "qa")
+FORMATS = (*TEXT_FORMATS, "vtt", "srt", "json", "csv")
+_BY_SUFFIX = {".vtt": "vtt", ".srt": "srt", ".json": "json", ".csv": "csv"}
+# What a directory import picks up.
+SUFFIXES = (".txt", ".text", ".md", ".markdown", ".docx", *_BY_SUFFIX)
+_READERS = {"vtt": parse_vtt, "srt": parse_srt, "json": parse_json, "csv": parse_csv}
 
 _MARKDOWN_SIGNS = re.compile(
     r"\*\*[^*\n]+\*\*|(?<![\w*])\*[^*\s][^*\n]*\*(?![\w*])|\[[^\]\n]+\]\([^)\s]+\)"
@@ -41,8 +55,18 @@ _MARKDOWN_SIGNS = re.compile(
 )
 
 
-def detect_format(source: str) -> str:
-    """ "labels" when paragraphs start with speaker labels, else "qa"."""
+def detect_format(source: str, filename: str = "") -> str:
+    """The format by file name, then by content; "labels" or "qa" for text."""
+    suffix = filename[filename.rfind(".") :].lower() if "." in filename else ""
+    if suffix in _BY_SUFFIX:
+        return _BY_SUFFIX[suffix]
+    head = source.lstrip()[:200]
+    if head.startswith("WEBVTT"):
+        return "vtt"
+    if head[:1] in "[{":
+        return "json"
+    if _SRT_START.match(head):
+        return "srt"
     blocks = [t.join_lines(lines) for lines in t.paragraphs(source)]
     labelled = sum(1 for b in blocks if split_label(b))
     if labelled >= 2 or (labelled == 1 and not any(map(is_question, blocks))):
@@ -50,25 +74,51 @@ def detect_format(source: str) -> str:
     return "qa"
 
 
+_SRT_START = re.compile(r"\d+\s*\n\d\d:\d\d:\d\d,\d{3} --> ")
+
+
 def detect_markup(source: str) -> str:
     return "markdown" if _MARKDOWN_SIGNS.search(source) else "plain"
 
 
 def parse(
-    source: str,
+    source: str | bytes,
     *,
+    filename: str = "",
     format: str = "",
     markup: str = "",
     participants: list[ParsedSpeaker] | tuple = (),
 ) -> ParsedInterview:
-    """Parse a transcript; raise ParseError with a plain reason if we cannot."""
+    """Parse a transcript; raise ParseError with a plain reason if we cannot.
+
+    ``source`` is the file's bytes (any encoding we can detect, or a Word
+    document) or text already decoded. ``filename`` helps detection only.
+    """
+    encoding = ""
+    if isinstance(source, bytes):
+        if filename.lower().endswith(".docx") or source.startswith(b"PK\x03\x04"):
+            source, encoding = docx_to_text(source), "docx"
+            markup = markup or "markdown"
+            filename = filename[: -len(".docx")] + ".md" if filename else ""
+        else:
+            source, encoding = t.decode_bytes(source)
     source = t.normalize_newlines(source)
     if not t.trim(source):
         raise ParseError("the file is empty")
-    format = format or detect_format(source)
-    if format == "labels":
-        parsed = parse_labelled(source)
-    elif format == "qa":
+    if format and format not in FORMATS:
+        raise ParseError(f"unknown format “{format}” (known: {', '.join(FORMATS)})")
+    format = format or detect_format(source, filename)
+    meta: dict = {"participants": []}
+    if format in TEXT_FORMATS or not format:
+        meta, source = read_front_matter(source)
+        format = format or detect_format(source)
+    participants = [*participants, *meta["participants"]]
+
+    if format in _READERS:
+        parsed = _READERS[format](source)
+    elif format in ("labels", "hearing"):
+        parsed = parse_labelled(source, hearing=format == "hearing")
+    else:
         asker = next(
             (p.name for p in participants if p.role in t.QUESTIONING_ROLES), ""
         )
@@ -76,15 +126,20 @@ def parse(
             (p.name for p in participants if p.role in t.ANSWERING_ROLES), ""
         )
         parsed = parse_qa(source, interviewer=asker, interviewee=answerer)
-    else:
-        raise ParseError(f"unknown format “{format}” (known: {', '.join(FORMATS)})")
+    parsed.encoding = encoding or "utf-8"
+    parsed.format = format
 
     _merge_participants(parsed, participants)
     t.resolve_labels(parsed)
     _add_unlisted_speakers(parsed)
     t.classify_kinds(parsed)
 
-    parsed.markup = markup or detect_markup(source)
+    apply_metadata(parsed, meta)
+    if format in TEXT_FORMATS:
+        parsed.markup = markup or meta.get("markup") or detect_markup(source)
+    else:
+        # Readers of structured formats say what their text is.
+        parsed.markup = markup or parsed.markup
     if parsed.markup == "plain":
         for turn in parsed.turns:
             turn.paragraphs = [escape_plain(p) for p in turn.paragraphs]

@@ -16,6 +16,9 @@ class ParsedSpeaker:
     affiliation: str = ""
     bio: str = ""
     aliases: list[str] = field(default_factory=list)
+    # "Guest 2", "Unknown", "Interviewer": a stand-in, not a name. The
+    # importer never matches it to a speaker of another interview.
+    placeholder: bool = False
 
 
 @dataclass
@@ -49,6 +52,7 @@ class ParsedInterview:
     topics: list[str] = field(default_factory=list)
     markup: str = "markdown"  # of the turn bodies: "markdown" or "plain"
     format: str = ""  # which parser read it
+    encoding: str = ""  # how the file's bytes were read ("utf-8", "cp1252", …)
     warnings: list[str] = field(default_factory=list)
 
     def participant(self, name: str) -> ParsedSpeaker | None:

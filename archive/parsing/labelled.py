@@ -82,8 +82,8 @@ def _declared_names(rest: str) -> list[str]:
     return []
 
 
-def parse_labelled(source: str) -> ParsedInterview:
-    parsed = ParsedInterview(format="labels")
+def parse_labelled(source: str, *, hearing: bool = False) -> ParsedInterview:
+    parsed = ParsedInterview(format="hearing" if hearing else "labels")
     blocks = [t.join_lines(lines) for lines in t.paragraphs(source)]
     candidates = Counter(
         found[0] for block in blocks if (found := split_label(block)) is not None

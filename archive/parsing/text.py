@@ -15,15 +15,47 @@ _SENTENCE_END = tuple('.!?:;…"”’)]*_—–-')
 
 def decode(data: bytes) -> str:
     """Bytes of a text file to str, or a ParseError saying why not."""
+    return decode_bytes(data)[0]
+
+
+# Bytes 0x80-0x9F: control characters in Latin-1, printable in Windows-1252
+# except these five, which Windows-1252 leaves undefined.
+_CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Bytes of a text file to (text, encoding), or a ParseError saying why not.
+
+    UTF-8 (with or without a byte-order mark) is tried first and strictly:
+    any other file fails to decode as UTF-8 within a few bytes of its first
+    accented letter. UTF-16 is recognised by its byte-order mark. Anything
+    else is single-byte: Windows-1252 when it uses the 0x80-0x9F range for
+    curly quotes and dashes, Latin-1 when it uses only the range both share
+    (the two agree there, so the text is the same either way). U+FFFD already
+    in a UTF-8 file is kept as it is.
+    """
     if not data.strip():
         raise ParseError("the file is empty")
+    if data.startswith(_UTF16_BOMS):
+        try:
+            return normalize_newlines(data.decode("utf-16")), "utf-16"
+        except UnicodeDecodeError:
+            raise ParseError("the file claims UTF-16 but is not") from None
     if b"\x00" in data[:8192]:
         raise ParseError("this is a binary file, not a text transcript")
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"the file is not UTF-8 text (byte {exc.start})") from None
-    return normalize_newlines(text)
+        return normalize_newlines(data.decode("utf-8-sig")), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    high = {b for b in data if 0x80 <= b <= 0x9F}
+    if high & _CP1252_UNDEFINED:
+        raise ParseError(
+            "the file is neither UTF-8 nor Windows-1252/Latin-1 text; "
+            "save it as UTF-8 and import it again"
+        )
+    encoding = "cp1252" if high else "latin-1"
+    return normalize_newlines(data.decode(encoding)), encoding
 
 
 def normalize_newlines(text: str) -> str:
