@@ -14,13 +14,13 @@ import re
 
 from archive.markdown import escape_plain
 from archive.parsing import text as t
+from archive.parsing.captions import parse_srt, parse_vtt
 from archive.parsing.document import (
     ParsedInterview,
     ParsedSpeaker,
     ParsedTurn,
     ParseError,
 )
-from archive.parsing.captions import parse_srt, parse_vtt
 from archive.parsing.docx import docx_to_text
 from archive.parsing.labelled import parse_labelled, split_label
 from archive.parsing.metadata import apply_metadata, read_front_matter, read_sidecar
@@ -29,11 +29,11 @@ from archive.parsing.structured import parse_csv, parse_json
 
 __all__ = [
     "FORMATS",
+    "SUFFIXES",
     "ParseError",
     "ParsedInterview",
     "ParsedSpeaker",
     "ParsedTurn",
-    "SUFFIXES",
     "apply_metadata",
     "detect_format",
     "parse",
