@@ -103,9 +103,9 @@ def import_file(
             else {"participants": []}
         )
         meta.update(overrides.as_meta())
-        source = decode(raw)
         parsed = parsing.parse(
-            source,
+            raw,
+            filename=path.name,
             format=meta.get("format", ""),
             markup=meta.get("markup", ""),
             participants=meta["participants"],
@@ -125,7 +125,7 @@ def import_file(
         return save_parsed(
             parsed,
             source_name=path.name,
-            source_text=source,
+            source_text=parsed.source_text,
             import_hash=fingerprint.hexdigest(),
             slug=meta.get("slug", ""),
             draft=draft or not meta.get("published", True),
@@ -165,13 +165,15 @@ def save_parsed(
     force: bool = False,
     dry_run: bool = False,
     path: str = "",
+    speakers: dict[str, Speaker] | None = None,
 ) -> Outcome:
     """Write a parsed interview (create or update) in one transaction.
 
     A new interview is published unless ``draft``; an existing one keeps
     its state unless ``draft`` makes it a draft. A dry run does the same
     work and rolls it back, so what it prints is exactly what an import
-    would store.
+    would store. ``speakers`` maps participant names to existing speakers
+    a curator chose; other names are matched or created as usual.
     """
     from archive.api import interview_document
 
@@ -211,6 +213,7 @@ def save_parsed(
                 import_hash=import_hash,
                 slug=slug,
                 draft=draft,
+                chosen=speakers or {},
             )
             outcome.interview = interview
             if dry_run:
@@ -231,6 +234,7 @@ def _write(
     import_hash: str,
     slug: str,
     draft: bool,
+    chosen: dict[str, Speaker],
 ) -> Interview:
     if interview is None:
         interview = Interview()
@@ -267,7 +271,7 @@ def _write(
         },
     )
     interview.topics.set(_topics(parsed.topics))
-    speakers = _speakers(parsed, outcome)
+    speakers = _speakers(parsed, outcome, chosen)
     _participants(interview, parsed, speakers)
     _sync_turns(interview, parsed, speakers)
     interview.refresh_turn_count()
@@ -310,20 +314,39 @@ def _topics(names: list[str]) -> list[Topic]:
     return topics
 
 
-def _speakers(parsed: ParsedInterview, outcome: Outcome) -> dict[str, Speaker]:
-    """The Speaker for each name in the transcript, matched or created.
+def match_speakers(parsed: ParsedInterview) -> list[tuple[str, list[Speaker]]]:
+    """Each participant's name with the existing speakers it matches.
 
-    Existing speakers match on a full name or a listed alias only. What the
-    source says about them fills blanks; a curator's text is never replaced.
+    Existing speakers match on a full name or a listed alias only; a
+    placeholder ("Guest 2") matches nobody. An empty list means the import
+    will create the speaker; more than one is an ambiguity to resolve.
+    """
+    result = []
+    for person in parsed.participants:
+        matches: list[Speaker] = []
+        if not person.placeholder:
+            for name in [person.name, *person.aliases]:
+                for speaker in Speaker.objects.matching(name):
+                    if speaker not in matches:
+                        matches.append(speaker)
+        result.append((person.name, matches))
+    return result
+
+
+def _speakers(
+    parsed: ParsedInterview, outcome: Outcome, chosen: dict[str, Speaker]
+) -> dict[str, Speaker]:
+    """The Speaker for each name in the transcript: chosen, matched or created.
+
+    What the source says about them fills blanks; a curator's text is never
+    replaced.
     """
     found: dict[str, Speaker] = {}
+    matched = dict(match_speakers(parsed))
     for person in parsed.participants:
-        names = [person.name, *person.aliases]
-        matches: list[Speaker] = []
-        for name in names:
-            for speaker in Speaker.objects.matching(name):
-                if speaker not in matches:
-                    matches.append(speaker)
+        matches = (
+            [chosen[person.name]] if person.name in chosen else matched[person.name]
+        )
         if len(matches) > 1:
             outcome.warnings.append(
                 f"“{person.name}” matches several speakers "

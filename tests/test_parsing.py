@@ -19,6 +19,7 @@ GOLDEN_INPUTS = sorted(
 
 def _as_data(parsed):
     data = dataclasses.asdict(parsed)
+    del data["source_text"]  # the input itself
     for turn, parsed_turn in zip(data["turns"], parsed.turns, strict=True):
         turn["body"] = parsed_turn.body
     return data

@@ -105,6 +105,7 @@ def parse(
     source = t.normalize_newlines(source)
     if not t.trim(source):
         raise ParseError("the file is empty")
+    source_text = source
     if format and format not in FORMATS:
         raise ParseError(f"unknown format “{format}” (known: {', '.join(FORMATS)})")
     format = format or detect_format(source, filename)
@@ -127,6 +128,7 @@ def parse(
         )
         parsed = parse_qa(source, interviewer=asker, interviewee=answerer)
     parsed.encoding = encoding or "utf-8"
+    parsed.source_text = source_text
     parsed.format = format
 
     _merge_participants(parsed, participants)

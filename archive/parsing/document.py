@@ -53,6 +53,7 @@ class ParsedInterview:
     markup: str = "markdown"  # of the turn bodies: "markdown" or "plain"
     format: str = ""  # which parser read it
     encoding: str = ""  # how the file's bytes were read ("utf-8", "cp1252", …)
+    source_text: str = ""  # the text the parser read, for the archive to keep
     warnings: list[str] = field(default_factory=list)
 
     def participant(self, name: str) -> ParsedSpeaker | None:
