@@ -150,6 +150,17 @@ def _validation_message(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
+def find_existing(*, source_name: str = "", slug: str = "") -> Interview | None:
+    """The interview an import of ``source_name`` (or to ``slug``) updates."""
+    candidates = Interview.objects.select_related("source")
+    existing = (
+        candidates.filter(source_name=source_name).first() if source_name else None
+    )
+    if existing is None and slug:
+        existing = candidates.filter(slug=slug).first()
+    return existing
+
+
 class _DryRun(Exception):
     """Raised inside the transaction to roll a dry run back."""
 
@@ -178,12 +189,7 @@ def save_parsed(
     from archive.api import interview_document
 
     path = path or source_name
-    candidates = Interview.objects.select_related("source")
-    existing = (
-        candidates.filter(source_name=source_name).first() if source_name else None
-    )
-    if existing is None and slug:
-        existing = candidates.filter(slug=slug).first()
+    existing = find_existing(source_name=source_name, slug=slug)
     outcome = Outcome(path, "created", warnings=list(parsed.warnings))
     if existing is not None:
         source = getattr(existing, "source", None)

@@ -24,6 +24,7 @@ from archive.parsing.document import (
 from archive.parsing.docx import docx_to_text
 from archive.parsing.labelled import parse_labelled, split_label
 from archive.parsing.metadata import apply_metadata, read_front_matter, read_sidecar
+from archive.parsing.pages import remove_page_furniture
 from archive.parsing.qa import is_question, parse_qa
 from archive.parsing.structured import parse_csv, parse_json
 
@@ -112,6 +113,7 @@ def parse(
     meta: dict = {"participants": []}
     if format in TEXT_FORMATS or not format:
         meta, source = read_front_matter(source)
+        source = remove_page_furniture(source)
         format = format or detect_format(source)
     participants = [*participants, *meta["participants"]]
 
