@@ -6,16 +6,39 @@ instead of one query per row, for display and for validation, and each
 row's id is checked against the turns already loaded.
 """
 
+import hashlib
+import json
+from collections import Counter
+from pathlib import PurePath
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.db import models
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 
+from archive import markdown, parsing
+from archive.forms import (
+    ImportForm,
+    ImportOptionsForm,
+    ImportSourceForm,
+    SpeakerMappingForm,
+    pack_source,
+)
+from archive.importer import (
+    _title_from_file_name,
+    find_existing,
+    match_speakers,
+    save_parsed,
+)
 from archive.models import (
     Interview,
     InterviewSlug,
@@ -245,6 +268,320 @@ class InterviewAdmin(admin.ModelAdmin):
     def unpublish(self, request, queryset):
         n = queryset.update(published=False, updated_at=timezone.now())
         self.message_user(request, f"Unpublished {n} interview(s).", messages.SUCCESS)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.import_view)
+        return [
+            path("import/", view, name="archive_interview_import"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        """Import a transcript: paste or upload it, check the preview, save.
+
+        The preview carries the transcript's bytes in a signed hidden field;
+        saving parses them again with the same options, so what is saved is
+        what was shown, and nothing is written before the curator saves.
+        """
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.method != "POST":
+            return self._import_page(request, form=ImportForm())
+        if "_preview" in request.POST:
+            form = ImportForm(request.POST, request.FILES)
+            if not form.is_valid():
+                return self._import_page(request, form=form)
+            data = form.cleaned_data
+            return self._import_preview(
+                request, data["source"], data["filename"], form.options(), form=form
+            )
+
+        carried = ImportSourceForm(request.POST)
+        if not carried.is_valid():
+            return self._import_page(
+                request, form=ImportForm(), errors=carried.errors.get("source", [])
+            )
+        source, filename, options = carried.cleaned_data["source"]
+        force = carried.cleaned_data["force"]
+        options_form = ImportOptionsForm(request.POST)
+        if not options_form.is_valid():
+            return self._import_page(
+                request,
+                source=carried.data["source"],
+                filename=filename,
+                options_form=options_form,
+            )
+        if options_form.options() != options:
+            # Never save what was not previewed.
+            return self._import_preview(
+                request,
+                source,
+                filename,
+                options_form.options(),
+                force=force,
+                errors=["The reading options changed: check this preview again."]
+                if "_reparse" not in request.POST
+                else [],
+            )
+        if "_draft" in request.POST or "_publish" in request.POST:
+            return self._import_save(
+                request,
+                source,
+                filename,
+                options,
+                force,
+                draft="_draft" in request.POST,
+            )
+        return self._import_preview(request, source, filename, options, force=force)
+
+    def _import_page(self, request, **context):
+        return TemplateResponse(
+            request,
+            "admin/archive/interview/import.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Import transcript",
+                "opts": self.model._meta,
+                **context,
+            },
+        )
+
+    def _import_preview(
+        self,
+        request,
+        source: bytes,
+        filename: str,
+        options: dict,
+        *,
+        form=None,
+        mapping_data=None,
+        force=False,
+        errors=(),
+    ):
+        """The page that shows what saving would do, having written nothing."""
+        errors = list(errors)
+        packed = pack_source(source, filename, options)
+        context = {
+            "source": packed,
+            "filename": filename,
+            "size": len(source),
+            "options_form": ImportOptionsForm(initial=options),
+            "errors": errors,
+        }
+        try:
+            parsed = read_transcript(source, filename, options)
+        except parsing.ParseError as exc:
+            message = f"The transcript cannot be read: {exc}."
+            if form is not None:
+                form.add_error(None, message)
+                return self._import_page(request, form=form)
+            return self._import_page(request, **context, errors=[*errors, message])
+
+        people = match_speakers(parsed)
+        mapping = SpeakerMappingForm(mapping_data, people=people)
+        chosen = mapping.speakers() if mapping.is_bound and mapping.is_valid() else {}
+        existing = find_existing(source_name=filename)
+        outcome = None
+        try:
+            outcome = save_parsed(
+                parsed,
+                source_name=filename,
+                source_text=parsed.source_text,
+                import_hash=import_hash(source, options),
+                force=force,
+                dry_run=True,
+                speakers=chosen,
+            )
+        except ValidationError as exc:
+            _add_error(errors, "The transcript cannot be saved: " + _plain(exc))
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        # The preview's form sends the transcript back; a request over the
+        # limit would be refused before it reached this view.
+        if limit is not None and len(packed) > limit - 200_000:
+            _add_error(
+                errors,
+                f"This transcript is too large to save from this page "
+                f"({len(packed) / 2**20:.1f} MB once packed; a form may send "
+                f"{limit / 2**20:.1f} MB). Import it with "
+                f"“manage.py import_transcript” instead.",
+            )
+            outcome = None
+
+        counts = Counter(turn.speaker for turn in parsed.turns)
+        participants = [
+            {
+                "person": person,
+                "turns": counts[person.name],
+                "matches": matches,
+                "choice": mapping[f"speaker-{i}"],
+                "other": mapping[f"other-{i}"],
+            }
+            for i, (person, (_name, matches)) in enumerate(
+                zip(parsed.participants, people, strict=True)
+            )
+        ]
+        shown = parsed.turns[:PREVIEW_TURNS]
+        context["preview"] = {
+            "parsed": parsed,
+            "outcome": outcome,
+            "slug": (outcome.document or {}).get("slug", "") if outcome else "",
+            "existing": existing,
+            "edited": existing is not None and existing.was_edited_since_import(),
+            "participants": participants,
+            "turns": [(turn, markdown.render(turn.body)) for turn in shown],
+            "hidden_turns": len(parsed.turns) - len(shown),
+        }
+        context["can_save"] = outcome is not None
+        context["force"] = force
+        context["mapping"] = mapping
+        return self._import_page(request, **context)
+
+    def _import_save(self, request, source, filename, options, force, *, draft):
+        try:
+            parsed = read_transcript(source, filename, options)
+        except parsing.ParseError:
+            return self._import_preview(request, source, filename, options, force=force)
+        people = match_speakers(parsed)
+        mapping = SpeakerMappingForm(request.POST, people=people)
+        if not mapping.is_valid():
+            return self._import_preview(
+                request,
+                source,
+                filename,
+                options,
+                mapping_data=request.POST,
+                force=force,
+                errors=["Check the speakers below."],
+            )
+        chosen = mapping.speakers()
+        known = {s.pk for _name, matches in people for s in matches}
+        known |= {s.pk for s in chosen.values() if s.pk}
+        try:
+            with transaction.atomic():
+                outcome = save_parsed(
+                    parsed,
+                    source_name=filename,
+                    source_text=parsed.source_text,
+                    import_hash=import_hash(source, options),
+                    draft=draft,
+                    force=force,
+                    speakers=chosen,
+                )
+                interview = outcome.interview
+                # The button says what the interview becomes, also when the
+                # importer would keep an existing one's state.
+                if (
+                    outcome.status in ("created", "updated", "unchanged")
+                    and interview.published == draft
+                ):
+                    interview.published = not draft
+                    Interview.objects.filter(pk=interview.pk).update(
+                        published=not draft, updated_at=timezone.now()
+                    )
+        except ValidationError as exc:
+            error = "Nothing was saved: " + _plain(exc)
+        else:
+            if outcome.status == "kept":
+                error = (
+                    f"Nothing was saved: “{interview.title}” was edited in the "
+                    "admin since its last import. Tick “Overwrite…” to replace "
+                    "those edits with this transcript."
+                )
+            elif outcome.failed:
+                error = f"Nothing was saved: {outcome.message}"
+            else:
+                error = None
+        if error:
+            return self._import_preview(
+                request,
+                source,
+                filename,
+                options,
+                mapping_data=request.POST,
+                force=force,
+                errors=[error],
+            )
+
+        state = "a draft" if draft else "published"
+        if outcome.status == "unchanged":
+            text = (
+                f"“{interview.title}” was already imported from this transcript; "
+                f"its text is unchanged, and it is {state}."
+            )
+        else:
+            used = set(interview.participants.values_list("speaker_id", flat=True))
+            created = len(used - known)
+            verb = "Imported" if outcome.status == "created" else "Updated"
+            text = (
+                f"{verb} “{interview.title}”: {interview.turn_count} turns, "
+                f"created {created} speaker(s), matched {len(used) - created} "
+                f"existing; {state}."
+            )
+        self.message_user(request, text, messages.SUCCESS)
+        return redirect("admin:archive_interview_change", interview.pk)
+
+
+# The preview shows this many turns; a long transcript's rest is counted.
+PREVIEW_TURNS = 300
+
+
+def read_transcript(
+    source: bytes, filename: str, options: dict[str, str]
+) -> parsing.ParsedInterview:
+    """Parse a transcript given to the import page, with the page's options.
+
+    Raises ParseError, also for a transcript in which no one speaks.
+    """
+    people = [
+        parsing.ParsedSpeaker(name=options[key], role=role)
+        for key, role in (("interviewer", "interviewer"), ("interviewee", "guest"))
+        if options.get(key)
+    ]
+    parsed = parsing.parse(
+        source,
+        filename=filename,
+        format=options.get("format", ""),
+        markup=options.get("markup", ""),
+        participants=people,
+    )
+    if not parsed.turns:
+        raise parsing.ParseError("no turns found")
+    if options.get("title"):
+        parsed.title = options["title"]
+    if not parsed.title:
+        parsed.title = _title_from_file_name(PurePath(filename))
+        parsed.warnings.append(
+            f"no title in the transcript: “{parsed.title}” is made from the "
+            "file name (give one under Title)"
+        )
+    return parsed
+
+
+def import_hash(source: bytes, options: dict[str, str]) -> str:
+    """The fingerprint that tells an unchanged re-import from a changed one.
+
+    Made as the import command makes it for a file without a sidecar, so that
+    uploading a file the command imported, without options, changes nothing.
+    """
+    given = {key: value for key, value in options.items() if value}
+    fingerprint = hashlib.sha256()
+    for part in (source, b"", json.dumps(given).encode()):
+        fingerprint.update(hashlib.sha256(part).digest())
+    return fingerprint.hexdigest()
+
+
+def _plain(exc: ValidationError) -> str:
+    if hasattr(exc, "message_dict"):
+        return "; ".join(
+            f"{name}: {' '.join(messages)}"
+            for name, messages in exc.message_dict.items()
+        )
+    return " ".join(exc.messages)
+
+
+def _add_error(errors: list[str], message: str) -> None:
+    if message not in errors:
+        errors.append(message)
 
 
 class MergeSpeakersForm(forms.Form):

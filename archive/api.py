@@ -9,6 +9,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_safe
 
+from archive import export
 from archive import search as archive_search
 from archive.forms import SearchForm
 from archive.models import Interview, InterviewSlug
@@ -50,6 +51,9 @@ def interview_document(interview: Interview) -> dict:
         "lede": interview.lede,
         "attribution": interview.attribution,
         "rights": interview.rights,
+        # What "text" is: Markdown source, plain text escaped into Markdown
+        # ("plain"), so a re-import knows how the text was written.
+        "markup": interview.markup,
         "topics": [t.name for t in interview.topics.all()],
         "participants": [
             {"name": p.speaker.name, "slug": p.speaker.slug, "role": p.role}
@@ -94,6 +98,22 @@ def interview(request, slug):
         )
         return redirect("archive-api-interview", old.interview.slug, permanent=True)
     return _json(interview_document(found))
+
+
+@require_safe
+def interview_export(request, slug, suffix):
+    """The interview as a file: ``/api/interviews/<slug>.md`` (see export.FORMATS)."""
+    found = (
+        Interview.objects.published().select_related("series").filter(slug=slug).first()
+    )
+    if found is None:
+        old = get_object_or_404(
+            InterviewSlug.objects.filter(interview__published=True), slug=slug
+        )
+        return redirect(
+            "archive-api-interview-export", old.interview.slug, suffix, permanent=True
+        )
+    return export.response(found, suffix)
 
 
 def _facet_json(facets):

@@ -1,8 +1,18 @@
-"""Forms for what readers send: list filters, checked before any query."""
+"""Forms: what readers send (list filters, checked before any query), and
+the admin's transcript import."""
+
+import base64
+import hashlib
+import json
+import zlib
+from pathlib import PurePath
 
 from django import forms
+from django.core import signing
 
+from archive import parsing
 from archive import search as archive_search
+from archive.models import Speaker
 
 
 class _PlainErrors:
@@ -59,3 +69,211 @@ class SearchForm(_PlainErrors, forms.Form):
             page=wanted["page"],
             page_size=wanted["page_size"],
         )
+
+
+class ImportOptionsForm(forms.Form):
+    """How to read a transcript in the admin's import: what detection may get
+    wrong, and the names a Q&A without speaker labels cannot give."""
+
+    format = forms.ChoiceField(
+        required=False,
+        choices=[("", "Detect"), *((f, f) for f in parsing.FORMATS)],
+        help_text="Word documents (.docx) are recognised from the file itself.",
+    )
+    markup = forms.ChoiceField(
+        required=False,
+        choices=[("", "Detect"), ("plain", "Plain text"), ("markdown", "Markdown")],
+    )
+    interviewer = forms.CharField(
+        required=False,
+        max_length=200,
+        help_text="For a Q&A without names: who asks the questions.",
+    )
+    interviewee = forms.CharField(
+        required=False,
+        max_length=200,
+        help_text="For a Q&A without names: who answers them.",
+    )
+    title = forms.CharField(
+        required=False,
+        max_length=300,
+        help_text="Leave empty to use the title the transcript gives (or its "
+        "file name).",
+    )
+
+    def options(self) -> dict[str, str]:
+        """The options as given, for ``pack_source`` and the parse."""
+        return {
+            name: self.cleaned_data.get(name) or ""
+            for name in ImportOptionsForm.base_fields
+        }
+
+
+class ImportForm(ImportOptionsForm):
+    """The first step of the admin's import: a pasted or uploaded transcript."""
+
+    MAX_UPLOAD = 20 * 1024 * 1024
+
+    text = forms.CharField(
+        required=False,
+        strip=False,
+        label="Paste the transcript",
+        widget=forms.Textarea(attrs={"rows": 16, "cols": 100}),
+    )
+    upload = forms.FileField(
+        required=False,
+        label="or upload a file",
+        help_text="Text (.txt, .md), Word (.docx), captions (.vtt, .srt), "
+        "JSON or CSV; up to 20 MB.",
+    )
+    field_order = ["text", "upload"]
+
+    def clean(self):
+        data = super().clean()
+        text, upload = data.get("text") or "", data.get("upload")
+        if "upload" in self.errors:
+            return data
+        if text.strip() and upload:
+            raise forms.ValidationError(
+                "Paste the transcript or upload a file, not both."
+            )
+        if upload:
+            if upload.size > self.MAX_UPLOAD:
+                raise forms.ValidationError(
+                    f"The file is {upload.size / 2**20:.1f} MB; the limit is "
+                    f"{self.MAX_UPLOAD // 2**20} MB."
+                )
+            data["source"] = upload.read()
+            data["filename"] = PurePath(upload.name).name
+        elif text.strip():
+            data["source"] = text.encode()
+            digest = hashlib.sha256(data["source"]).hexdigest()
+            data["filename"] = f"pasted-{digest[:12]}.txt"
+        else:
+            raise forms.ValidationError("Paste a transcript or upload a file.")
+        return data
+
+
+_SOURCE_SALT = "archive.admin.import-source"
+
+
+def pack_source(data: bytes, filename: str, options: dict[str, str]) -> str:
+    """The transcript's bytes, name and read options, for a hidden field.
+
+    Signed, so that what is saved is exactly what was previewed; compressed,
+    because the whole request must stay under DATA_UPLOAD_MAX_MEMORY_SIZE.
+    """
+    header = json.dumps({"filename": filename, "options": options}).encode()
+    packed = base64.urlsafe_b64encode(zlib.compress(header + b"\n" + data))
+    return signing.Signer(salt=_SOURCE_SALT).sign(packed.decode())
+
+
+def unpack_source(value: str) -> tuple[bytes, str, dict[str, str]]:
+    """The inverse of ``pack_source``; BadSignature if it was changed."""
+    packed = signing.Signer(salt=_SOURCE_SALT).unsign(value)
+    header, _, data = zlib.decompress(base64.urlsafe_b64decode(packed)).partition(b"\n")
+    meta = json.loads(header)
+    return data, meta["filename"], meta["options"]
+
+
+class ImportSourceForm(forms.Form):
+    """The transcript carried from the preview to the save, in a hidden field."""
+
+    source = forms.CharField(widget=forms.HiddenInput, strip=False)
+    force = forms.BooleanField(
+        required=False,
+        label="Overwrite the changes made in the admin since the last import",
+    )
+
+    def clean_source(self):
+        try:
+            return unpack_source(self.cleaned_data["source"])
+        except (signing.BadSignature, ValueError, zlib.error, KeyError):
+            raise forms.ValidationError(
+                "The transcript sent back with this form was changed or is "
+                "damaged; nothing was saved. Start the import again."
+            ) from None
+
+
+class SpeakerMappingForm(forms.Form):
+    """Who each person in a parsed transcript is in the archive.
+
+    One choice per participant: one of the existing speakers their name
+    matches, a new speaker, or any other existing speaker by slug or name.
+    """
+
+    NEW = "new"
+
+    def __init__(self, *args, people, **kwargs):
+        """``people``: (participant name, matching speakers) pairs, in order."""
+        super().__init__(*args, **kwargs)
+        self.people = people
+        for i, (_name, matches) in enumerate(people):
+            self.fields[f"speaker-{i}"] = forms.ChoiceField(
+                choices=[
+                    *((str(s.pk), f"{s.name} ({s.slug})") for s in matches),
+                    (self.NEW, "Create a new speaker"),
+                ],
+                initial=str(matches[0].pk) if matches else self.NEW,
+                label="Speaker",
+            )
+            self.fields[f"other-{i}"] = forms.CharField(
+                required=False,
+                max_length=200,
+                label="or another existing speaker",
+                widget=forms.TextInput(
+                    attrs={"placeholder": "slug or name", "size": 18}
+                ),
+            )
+
+    def rows(self):
+        """Each participant with its matches and its two bound fields."""
+        return [
+            (name, matches, self[f"speaker-{i}"], self[f"other-{i}"])
+            for i, (name, matches) in enumerate(self.people)
+        ]
+
+    def clean(self):
+        data = super().clean()
+        for i, _person in enumerate(self.people):
+            other = (data.get(f"other-{i}") or "").strip()
+            if not other:
+                continue
+            speaker = Speaker.objects.filter(slug=other).first()
+            if speaker is None:
+                found = Speaker.objects.matching(other)
+                if len(found) > 1:
+                    slugs = ", ".join(s.slug for s in found)
+                    self.add_error(
+                        f"other-{i}",
+                        f"Several speakers are called “{other}” ({slugs}): "
+                        "give the slug.",
+                    )
+                    continue
+                speaker = found[0] if found else None
+            if speaker is None:
+                self.add_error(
+                    f"other-{i}", f"No speaker has the slug or name “{other}”."
+                )
+            else:
+                data[f"other-{i}"] = speaker
+        return data
+
+    def speakers(self) -> dict[str, Speaker]:
+        """The mapping for ``save_parsed``; fresh objects on every call.
+
+        A new, unsaved Speaker for "create" makes the importer create one even
+        when the name matches an existing speaker.
+        """
+        chosen: dict[str, Speaker] = {}
+        for i, (name, matches) in enumerate(self.people):
+            other = self.cleaned_data.get(f"other-{i}")
+            choice = self.cleaned_data[f"speaker-{i}"]
+            if isinstance(other, Speaker):
+                chosen[name] = other
+            elif choice == self.NEW:
+                if matches:
+                    chosen[name] = Speaker(name=name)
+            else:
+                chosen[name] = next(s for s in matches if str(s.pk) == choice)
+        return chosen

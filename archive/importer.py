@@ -51,9 +51,15 @@ class Overrides:
     series: str = ""
     format: str = ""
     markup: str = ""
+    interviewer: str = ""  # names for a Q&A that does not say who asks
+    interviewee: str = ""
 
     def as_meta(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v}
+
+    def participants(self) -> list[parsing.ParsedSpeaker]:
+        people = [(self.interviewer, "interviewer"), (self.interviewee, "guest")]
+        return [parsing.ParsedSpeaker(name=n, role=r) for n, r in people if n]
 
 
 @dataclass
@@ -70,17 +76,38 @@ class Outcome:
         return self.status == "failed"
 
 
+# Files in a transcript folder that are about the folder, not transcripts.
+_NOT_TRANSCRIPTS = ("readme", "license", "licence", "copying", "changelog", "notice")
+
+
 def transcript_files(path: Path) -> list[Path]:
-    """The transcripts a path names: itself, or the files under a directory."""
+    """The transcripts a path names: itself, or the files under a directory.
+
+    In a directory, only files with a transcript's suffix count (see
+    ``parsing.SUFFIXES``), without hidden ones, sidecars, READMEs and licences.
+    """
     if path.is_dir():
         return sorted(
             p
             for p in path.rglob("*")
             if p.is_file()
-            and p.suffix != SIDECAR_SUFFIX
+            and p.suffix.lower() in parsing.SUFFIXES
+            and not p.stem.lower().startswith(_NOT_TRANSCRIPTS)
             and not any(part.startswith(".") for part in p.relative_to(path).parts)
         )
     return [path]
+
+
+def source_name_for(path: Path, root: Path) -> str:
+    """What identifies a file across imports: its path inside the folder
+    imported ("podcast/episode-1.md"), or its name when imported alone.
+
+    Two folders of one import may hold the same file name (the Changelog's
+    shows do); the relative path keeps them apart.
+    """
+    if root.is_dir():
+        return path.relative_to(root).as_posix()
+    return path.name
 
 
 def import_file(
@@ -90,8 +117,13 @@ def import_file(
     force: bool = False,
     dry_run: bool = False,
     overrides: Overrides | None = None,
+    source_name: str = "",
 ) -> Outcome:
-    """Import one transcript file; never raises for a bad file."""
+    """Import one transcript file; never raises for a bad file.
+
+    ``source_name`` identifies the file across imports (see
+    ``source_name_for``); it defaults to the file's name.
+    """
     overrides = overrides or Overrides()
     try:
         raw = path.read_bytes()
@@ -108,7 +140,7 @@ def import_file(
             filename=path.name,
             format=meta.get("format", ""),
             markup=meta.get("markup", ""),
-            participants=meta["participants"],
+            participants=[*overrides.participants(), *meta["participants"]],
         )
         parsing.apply_metadata(parsed, meta)
         if not parsed.title:
@@ -124,7 +156,7 @@ def import_file(
     try:
         return save_parsed(
             parsed,
-            source_name=path.name,
+            source_name=source_name or path.name,
             source_text=parsed.source_text,
             import_hash=fingerprint.hexdigest(),
             slug=meta.get("slug", ""),
@@ -153,9 +185,15 @@ def _validation_message(exc: ValidationError) -> str:
 def find_existing(*, source_name: str = "", slug: str = "") -> Interview | None:
     """The interview an import of ``source_name`` (or to ``slug``) updates."""
     candidates = Interview.objects.select_related("source")
-    existing = (
-        candidates.filter(source_name=source_name).first() if source_name else None
-    )
+    existing = None
+    if source_name:
+        existing = candidates.filter(source_name=source_name).first()
+        if existing is None and "/" not in source_name:
+            # The file alone, first imported as part of a folder.
+            inside = list(
+                candidates.filter(source_name__endswith="/" + source_name)[:2]
+            )
+            existing = inside[0] if len(inside) == 1 else None
     if existing is None and slug:
         existing = candidates.filter(slug=slug).first()
     return existing

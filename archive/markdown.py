@@ -3,7 +3,8 @@
 ``render`` is the only place Markdown becomes HTML: one configuration of
 Python-Markdown followed by nh3, so nothing a transcript contains can inject
 markup. ``escape_plain`` turns plain text into Markdown that renders exactly
-as written, for sources that are not Markdown.
+as written, for sources that are not Markdown; ``unescape_plain`` gives the
+text back.
 """
 
 import re
@@ -74,3 +75,22 @@ def _escape_line_start(match: re.Match) -> str:
         # Escape the "." or ")" after the number, which comes next.
         return lead + marker + "\\"
     return lead + "\\" + marker
+
+
+_ESCAPED_LINE_START = re.compile(r"^(\s*)(?:\\([#>+-])|(\d+)\\(?=[.)]))")
+_ESCAPED_INLINE = re.compile(r"\\([\\`*_\[\]])")
+_ESCAPED_ENTITY = re.compile(r"&amp;(?=#?\w+;)")
+
+
+def unescape_plain(markdown_source: str) -> str:
+    """The text ``escape_plain`` was given: its steps undone in reverse order."""
+    paragraphs = []
+    for para in markdown_source.split("\n\n"):
+        para = _ESCAPED_LINE_START.sub(
+            lambda m: m.group(1) + (m.group(2) or m.group(3)), para
+        )
+        para = _ESCAPED_INLINE.sub(r"\1", para)
+        para = para.replace("&lt;", "<")
+        para = _ESCAPED_ENTITY.sub("&", para)
+        paragraphs.append(para)
+    return "\n\n".join(paragraphs)

@@ -7,6 +7,11 @@ urlpatterns = [
     path("", views.home, name="archive-home"),
     path("interviews/", views.interview_list, name="archive-interviews"),
     path("interviews/<slug:slug>/", views.interview_detail, name="archive-interview"),
+    path(
+        "interviews/<slug:slug>/export.<str:suffix>",
+        views.interview_export,
+        name="archive-interview-export",
+    ),
     path("speakers/", views.speaker_list, name="archive-speakers"),
     path("speakers/<slug:slug>/", views.speaker_detail, name="archive-speaker"),
     path("topics/", views.topic_list, name="archive-topics"),
@@ -16,6 +21,11 @@ urlpatterns = [
     path("api/search", api.search, name="archive-api-search"),
     path("api/interviews", api.interviews, name="archive-api-interviews"),
     path("api/interviews/<slug:slug>", api.interview, name="archive-api-interview"),
+    path(
+        "api/interviews/<slug:slug>.<str:suffix>",
+        api.interview_export,
+        name="archive-api-interview-export",
+    ),
     path("admin/", admin.site.urls),
 ]
 

@@ -10,6 +10,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_safe
 
+from archive import export
 from archive import search as archive_search
 from archive.forms import InterviewFilterForm, SearchForm
 from archive.models import (
@@ -147,8 +148,34 @@ def interview_detail(request, slug):
             "query": query,
             "matched_turns": len(marks.turns),
             "lede_matched": bool(marks.lede),
+            "downloads": _downloads(turns),
         },
     )
+
+
+def _downloads(turns) -> list[tuple[str, str]]:
+    """(suffix, label) of each export the page offers; WebVTT needs timings."""
+    timed = any(turn.start is not None for turn in turns)
+    return [
+        (suffix, found.label)
+        for suffix, found in export.FORMATS.items()
+        if suffix != "vtt" or timed
+    ]
+
+
+@require_safe
+def interview_export(request, slug, suffix):
+    """The interview as a file: ``/interviews/<slug>/export.md`` and so on."""
+    visible = Interview.objects.visible_to(request.user)
+    interview = visible.select_related("series").filter(slug=slug).first()
+    if interview is None:
+        old = get_object_or_404(
+            InterviewSlug.objects.filter(interview__in=visible), slug=slug
+        )
+        return redirect(
+            "archive-interview-export", old.interview.slug, suffix, permanent=True
+        )
+    return export.response(interview, suffix)
 
 
 @require_safe

@@ -22,7 +22,7 @@ from archive.parsing.document import (
     ParseError,
 )
 from archive.parsing.docx import docx_to_text
-from archive.parsing.labelled import parse_labelled, split_label
+from archive.parsing.labelled import parse_labelled, split_turn
 from archive.parsing.metadata import apply_metadata, read_front_matter, read_sidecar
 from archive.parsing.pages import remove_page_furniture
 from archive.parsing.qa import is_question, parse_qa
@@ -69,7 +69,7 @@ def detect_format(source: str, filename: str = "") -> str:
     if _SRT_START.match(head):
         return "srt"
     blocks = [t.join_lines(lines) for lines in t.paragraphs(source)]
-    labelled = sum(1 for b in blocks if split_label(b))
+    labelled = sum(1 for b in blocks if split_turn(b))
     if labelled >= 2 or (labelled == 1 and not any(map(is_question, blocks))):
         return "labels"
     return "qa"
@@ -129,6 +129,8 @@ def parse(
             (p.name for p in participants if p.role in t.ANSWERING_ROLES), ""
         )
         parsed = parse_qa(source, interviewer=asker, interviewee=answerer)
+    if format in ("labels", "hearing"):
+        _read_qa_labels(parsed, participants)
     parsed.encoding = encoding or "utf-8"
     parsed.source_text = source_text
     parsed.format = format
@@ -136,6 +138,9 @@ def parse(
     _merge_participants(parsed, participants)
     t.resolve_labels(parsed)
     _add_unlisted_speakers(parsed)
+    for person in parsed.participants:
+        person.name = t.display_name(person.name)
+        person.placeholder = person.placeholder or t.is_placeholder_name(person.name)
     t.classify_kinds(parsed)
 
     apply_metadata(parsed, meta)
@@ -151,6 +156,36 @@ def parse(
     elif parsed.markup != "markdown":
         raise ParseError(f"unknown markup “{parsed.markup}” (plain or markdown)")
     return parsed
+
+
+_QA_LABELS = {
+    "q": "question",
+    "question": "question",
+    "a": "answer",
+    "answer": "answer",
+}
+
+
+def _read_qa_labels(parsed: ParsedInterview, given) -> None:
+    """ "Q:" and "A:" are the interviewer and the interviewee, whoever they are."""
+    if not any(turn.label.casefold() in _QA_LABELS for turn in parsed.turns):
+        return
+    asker = next((p.name for p in given if p.role in t.QUESTIONING_ROLES), "")
+    answerer = next((p.name for p in given if p.role in t.ANSWERING_ROLES), "")
+    for turn in parsed.turns:
+        kind = _QA_LABELS.get(turn.label.casefold())
+        if kind == "question":
+            turn.speaker, turn.kind = asker or "Interviewer", kind
+        elif kind == "answer":
+            turn.speaker, turn.kind = answerer or "Interviewee", kind
+    for name, role in (
+        (asker or "Interviewer", "interviewer"),
+        (answerer or "Interviewee", "guest"),
+    ):
+        if parsed.participant(name) is None and any(
+            x.speaker == name for x in parsed.turns
+        ):
+            parsed.participants.append(ParsedSpeaker(name=name, role=role))
 
 
 def _merge_participants(parsed: ParsedInterview, given) -> None:

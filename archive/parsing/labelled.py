@@ -42,14 +42,38 @@ _HEADER_KEYS = {
     "date",
     "title",
     "source",
+    "source file",
     "description",
     "show tease",
+    "archive",
     "file archive",
     "audio file",
     "url",
+    "outlet",
+    "rights",
+    "copyright",
+    "attribution",
+    "recorded",
 }
 _EPISODE = re.compile(
     r"^(?:Episode|Ep\.?)\s+(?P<number>[\w.\-]+)\s*[:.\-–—]\s*(?P<title>.+)$", re.I
+)
+# "[00:03:59]", "\\[03:59\\]" (escaped in Markdown), "(03:59)", "[1:02:03.5]".
+_TIME = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
+_BRACKETED_TIME = re.compile(
+    rf"^(?:\\?\[(?P<a>{_TIME})\\?\]|\((?P<b>{_TIME})\))[ \t\u00a0]*(?=\S)"
+)
+# A bare "00:03:59" counts only in front of a speaker label.
+_BARE_TIME = re.compile(rf"^(?P<a>{_TIME})[ \t\u00a0]+(?=\S)")
+# Hearing records: "Mr. Smith. Thank you…", "The Chairman. The committee…".
+_HEARING_LABEL = re.compile(
+    r"^(?P<label>(?:The |Madam |Mr\. |Madam\ )?"
+    r"(?:Mr|Mrs|Ms|Miss|Dr|Senator|Sen|Representative|Rep|Chairman|Chairwoman|Chair"
+    r"|Vice Chairman|Ranking Member|General|Gen|Admiral|Adm|Secretary|Ambassador"
+    r"|Judge|Justice|Director|Commissioner|Governor|Mayor|Clerk|Speaker|President"
+    r"|Witness|Voice)"
+    r"\.?(?: (?:[A-Z][\w'’\-]+|de|van|von|del|la)){0,3})\.[ \t\u00a0]+(?P<rest>\S.*)$",
+    re.DOTALL,
 )
 _PARTICLES = {"de", "da", "del", "der", "van", "von", "la", "le", "bin", "al", "du"}
 _NAME_SEPARATORS = re.compile(r"\s*(?:,|;|&|\band\b|\bwith\b)\s*")
@@ -73,6 +97,48 @@ def split_label(paragraph: str) -> tuple[str, str] | None:
     return label, m["rest"]
 
 
+def time_seconds(text: str) -> float:
+    """ "1:02:03.5" → 3723.5; "03:59" → 239.0."""
+    seconds = 0.0
+    for part in text.replace(",", ".").split(":"):
+        seconds = seconds * 60 + float(part)
+    return seconds
+
+
+def strip_time(paragraph: str) -> tuple[float | None, str]:
+    """A bracketed time at the start of a paragraph, and the rest."""
+    m = _BRACKETED_TIME.match(paragraph)
+    if not m:
+        return None, paragraph
+    return time_seconds(m["a"] or m["b"]), paragraph[m.end() :]
+
+
+def split_turn(
+    paragraph: str, *, hearing: bool = False
+) -> tuple[str, str, float | None] | None:
+    """(label, text, start) when a paragraph opens a turn, else None.
+
+    A time may stand before the label ("[00:03:59] Name: …", "00:03:59
+    Name: …") or after it ("**Name:** \\[03:59\\] …").
+    """
+    start, rest = strip_time(paragraph)
+    found = _split(rest, hearing)
+    if found is None and start is None and (m := _BARE_TIME.match(paragraph)):
+        start, found = time_seconds(m["a"]), _split(paragraph[m.end() :], hearing)
+    if found is None:
+        return None
+    label, text = found
+    if start is None:
+        start, text = strip_time(text)
+    return label, text, start
+
+
+def _split(paragraph: str, hearing: bool) -> tuple[str, str] | None:
+    if hearing and (m := _HEARING_LABEL.match(paragraph)):
+        return m["label"], m["rest"]
+    return split_label(paragraph)
+
+
 def _declared_names(rest: str) -> list[str]:
     rest = rest.replace("**", "").replace("__", "")
     names = [t.trim(n) for n in _NAME_SEPARATORS.split(rest)]
@@ -86,7 +152,9 @@ def parse_labelled(source: str, *, hearing: bool = False) -> ParsedInterview:
     parsed = ParsedInterview(format="hearing" if hearing else "labels")
     blocks = [t.join_lines(lines) for lines in t.paragraphs(source)]
     candidates = Counter(
-        found[0] for block in blocks if (found := split_label(block)) is not None
+        found[0]
+        for block in blocks
+        if (found := split_turn(block, hearing=hearing)) is not None
     )
 
     def is_turn_label(label: str) -> bool:
@@ -103,22 +171,27 @@ def parse_labelled(source: str, *, hearing: bool = False) -> ParsedInterview:
     lede: list[str] = []
     current: ParsedTurn | None = None
     for block in blocks:
-        found = split_label(block)
+        found = split_turn(block, hearing=hearing)
         if found and is_turn_label(found[0]):
-            label, rest = found
-            current = ParsedTurn(speaker=label, label=label, paragraphs=[rest])
+            label, rest, start = found
+            current = ParsedTurn(
+                speaker=label, label=label, paragraphs=[rest], start=start
+            )
             parsed.turns.append(current)
         elif current is not None:
-            t.append_paragraph(current.paragraphs, block)
+            # A time at the start of a later paragraph marks where the
+            # recording is, not something anyone said.
+            t.append_paragraph(current.paragraphs, strip_time(block)[1])
         else:
-            _read_header_block(parsed, block, found, lede)
+            _read_header_block(parsed, block, split_label(block), lede)
 
     if not parsed.turns:
         raise ParseError(
             "no speaker turns found (expected paragraphs like “Name: what they said”)"
         )
     _take_trailer(parsed)
-    parsed.lede = "\n\n".join(lede)
+    if lede:
+        parsed.lede = "\n\n".join([parsed.lede, *lede] if parsed.lede else lede)
     return parsed
 
 
@@ -167,6 +240,14 @@ def _header_field(parsed: ParsedInterview, key: str, value: str) -> None:
         parsed.lede = value
     elif key in {"source", "url"} and value.startswith(("http://", "https://")):
         parsed.source_url = value
+    elif key == "outlet":
+        parsed.outlet = value
+    elif key in {"rights", "copyright"}:
+        parsed.rights = value
+    elif key == "attribution":
+        parsed.attribution = value
+    elif key == "recorded":
+        parsed.date = parsed.date or t.parse_date(value)
 
 
 def _take_trailer(parsed: ParsedInterview) -> None:

@@ -150,7 +150,42 @@ def name_key(name: str) -> str:
     return " ".join(name.replace("\u00a0", " ").replace("*", " ").split()).casefold()
 
 
-_TITLES = {"dr", "mr", "mrs", "ms", "prof", "professor", "sen", "rep", "gen", "amb"}
+# Words that address a person rather than name them: "Dr. Maurer", "Senator
+# Warner", "Fr. Robert" are Maurer, Warner and Robert.
+_TITLES = {
+    "dr", "mr", "mrs", "ms", "miss", "prof", "professor", "sen", "senator", "rep",
+    "representative", "gen", "general", "adm", "admiral", "amb", "ambassador",
+    "fr", "father", "rev", "sister", "rabbi", "sir", "dame", "lord", "lady",
+    "judge", "justice", "chief", "secretary", "director", "commissioner",
+    "governor", "mayor", "chairman", "chairwoman", "chair", "madam", "the",
+}  # fmt: skip
+# Stand-ins, not names: never matched to a speaker of another interview.
+_PLACEHOLDER = re.compile(
+    r"^(?:unidentified|unknown|guest|speaker|participant|interviewer|interviewee"
+    r"|host|moderator|questioner|respondent|audience(?: member)?|caller|voice"
+    r"|(?:male|female|man|woman|other)(?: voice| speaker)?|narrator|crosstalk"
+    r"|unidentified (?:speaker|voice|man|woman|male|female))"
+    r"(?:[ #]?\d{1,3}|[ ][A-Z])?$",
+    re.IGNORECASE,
+)
+
+
+def is_placeholder_name(name: str) -> bool:
+    """Whether a speaker name stands in for someone unnamed ("Guest 2")."""
+    return bool(_PLACEHOLDER.match(" ".join(name.replace("*", "").split())))
+
+
+def display_name(label: str) -> str:
+    """ "STEVE GIBSON" reads as "Steve Gibson"; mixed case is kept."""
+    if not label.isupper():
+        return label
+    words = []
+    for word in label.split():
+        if len(word) <= 3 and "." not in word and word in {"II", "III", "IV", "JR"}:
+            words.append(word if word != "JR" else "Jr")
+        else:
+            words.append("-".join(p.capitalize() for p in word.split("-")))
+    return " ".join(words)
 
 
 def resolve_labels(parsed: ParsedInterview) -> None:
@@ -170,16 +205,15 @@ def resolve_labels(parsed: ParsedInterview) -> None:
     resolved: dict[str, str] = {}
     for label in labels:
         key = name_key(label)
-        exact = [n for n in full_names if name_key(n) == key]
+        exact = [n for n in declared if name_key(n) == key]
         if exact:
             resolved[label] = _canonical_case(exact[0], declared)
             continue
-        parts = [w.strip(".").casefold() for w in key.split()]
-        parts = [w for w in parts if w not in _TITLES]
+        parts = _name_parts(key)
         candidates = {
             n
             for n in full_names
-            if parts and all(p in [w.casefold() for w in n.split()] for p in parts)
+            if name_key(n) != key and parts and set(parts) <= set(_name_parts(n))
         }
         distinct = {name_key(n) for n in candidates}
         if len(distinct) == 1:
@@ -190,19 +224,22 @@ def resolve_labels(parsed: ParsedInterview) -> None:
                     f"label “{label}” could be any of {', '.join(sorted(candidates))}; "
                     "kept as written"
                 )
-            resolved[label] = label
+            resolved[label] = display_name(label)
     for turn in parsed.turns:
-        if turn.label:
+        if turn.label and turn.speaker == turn.label:
             turn.speaker = resolved[turn.label]
+
+
+def _name_parts(name: str) -> list[str]:
+    words = [w.strip(".,").casefold() for w in name_key(name).split()]
+    return [w for w in words if w and w not in _TITLES]
 
 
 def _canonical_case(name: str, declared: list[str]) -> str:
     for d in declared:
         if name_key(d) == name_key(name):
-            return d
-    if name.isupper():
-        return name.title()
-    return name
+            return display_name(d)
+    return display_name(name)
 
 
 QUESTIONING_ROLES = {"host", "interviewer", "moderator"}

@@ -1,13 +1,21 @@
-"""``manage.py import_transcript PATH...``: import transcript files or folders."""
+"""``manage.py import_transcript PATH...``: import transcript files or folders.
+
+Each file is imported in its own transaction; a bad file is reported and the
+import goes on. Re-running on the same files changes nothing.
+"""
 
 import json
+from collections import Counter
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from archive.importer import Overrides, import_file, transcript_files
+from archive.importer import Overrides, import_file, source_name_for, transcript_files
+from archive.management.progress import Progress
 from archive.parsing import FORMATS
 from archive.parsing.text import parse_date
+
+_STATUS_ORDER = ("created", "updated", "unchanged", "kept", "failed")
 
 
 class Command(BaseCommand):
@@ -35,15 +43,36 @@ class Command(BaseCommand):
         parser.add_argument("--title", default="", help="title (one file only)")
         parser.add_argument("--date", default="", help="YYYY[-MM[-DD]] (one file only)")
         parser.add_argument("--series", default="", help="series (one file only)")
-        parser.add_argument("--format", default="", choices=["", *FORMATS])
-        parser.add_argument("--markup", default="", choices=["", "markdown", "plain"])
+        parser.add_argument(
+            "--format",
+            default="",
+            choices=["", *FORMATS],
+            help="the transcript format (default: detected from name and content)",
+        )
+        parser.add_argument(
+            "--markup",
+            default="",
+            choices=["", "markdown", "plain"],
+            help="how turn text is written (default: detected)",
+        )
+        parser.add_argument(
+            "--interviewer", default="", help="who asks, in a Q&A that does not say"
+        )
+        parser.add_argument(
+            "--interviewee", default="", help="who answers, in a Q&A that does not say"
+        )
+        parser.add_argument(
+            "--no-progress", action="store_true", help="no progress bar"
+        )
 
     def handle(self, *args, **options):
-        files: list[Path] = []
-        for path in options["paths"]:
-            if not path.exists():
-                raise CommandError(f"{path}: no such file or directory")
-            files.extend(transcript_files(path))
+        files: list[tuple[Path, str]] = []
+        for root in options["paths"]:
+            if not root.exists():
+                raise CommandError(f"{root}: no such file or directory")
+            files.extend((p, source_name_for(p, root)) for p in transcript_files(root))
+        if not files:
+            raise CommandError("no transcript files found")
         date = options["date"]
         if date and not parse_date(date):
             raise CommandError(f"--date {date!r}: use YYYY, YYYY-MM or YYYY-MM-DD")
@@ -56,36 +85,57 @@ class Command(BaseCommand):
             series=options["series"],
             format=options["format"],
             markup=options["markup"],
+            interviewer=options["interviewer"],
+            interviewee=options["interviewee"],
         )
 
-        documents, failures = [], []
-        counts: dict[str, int] = {}
-        for path in files:
+        show_progress = len(files) > 1 and not options["no_progress"]
+        progress = Progress(self.stderr, "files") if show_progress else None
+        documents, failures, warnings = [], [], []
+        counts: Counter = Counter()
+        turns = 0
+        for done, (path, source_name) in enumerate(files, 1):
             outcome = import_file(
                 path,
                 draft=options["draft"],
                 force=options["force"],
                 dry_run=options["dry_run"],
                 overrides=overrides,
+                source_name=source_name,
             )
-            counts[outcome.status] = counts.get(outcome.status, 0) + 1
-            for warning in outcome.warnings:
-                self.stderr.write(f"warning: {path}: {warning}")
+            counts[outcome.status] += 1
+            warnings += [(path, w) for w in outcome.warnings]
             if outcome.failed:
                 failures.append(outcome)
-                self.stderr.write(self.style.ERROR(f"error: {path}: {outcome.message}"))
-                continue
-            if options["json"]:
+            elif options["json"]:
                 documents.append(outcome.document)
-            elif outcome.interview is not None or options["dry_run"]:
+            elif not show_progress:
                 self._report(outcome, options["dry_run"])
+            if outcome.interview is not None:
+                turns += outcome.interview.turn_count
+            elif outcome.document:
+                turns += len(outcome.document["turns"])
+            if progress:
+                progress(done, len(files), turns=turns)
+        if progress:
+            progress.end()
 
         if options["json"]:
             payload = documents[0] if len(documents) == 1 else documents
             self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2))
-        summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        for path, warning in warnings:
+            self.stderr.write(f"warning: {path}: {warning}")
+        for outcome in failures:
+            self.stderr.write(
+                self.style.ERROR(f"error: {outcome.path}: {outcome.message}")
+            )
+        summary = ", ".join(
+            f"{counts[status]} {status}" for status in _STATUS_ORDER if counts[status]
+        )
+        verb = " (dry run)" if options["dry_run"] else ""
         self.stderr.write(
-            f"{len(files)} file{'s' if len(files) != 1 else ''}: {summary}"
+            f"{len(files)} file{'s' if len(files) != 1 else ''}{verb}: {summary}; "
+            f"{turns:,} turns"
         )
         if failures:
             raise CommandError(
