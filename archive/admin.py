@@ -24,6 +24,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from archive import markdown, parsing
 from archive.forms import (
@@ -375,7 +376,8 @@ class InterviewAdmin(admin.ModelAdmin):
             if form is not None:
                 form.add_error(None, message)
                 return self._import_page(request, form=form)
-            return self._import_page(request, **context, errors=[*errors, message])
+            _add_error(errors, message)
+            return self._import_page(request, **context)
 
         people = match_speakers(parsed)
         mapping = SpeakerMappingForm(mapping_data, people=people)
@@ -428,7 +430,16 @@ class InterviewAdmin(admin.ModelAdmin):
             "existing": existing,
             "edited": existing is not None and existing.was_edited_since_import(),
             "participants": participants,
-            "turns": [(turn, markdown.render(turn.body)) for turn in shown],
+            # Rendered and sanitised, and the start time written, as the
+            # interview's page will show them.
+            "turns": [
+                (
+                    turn,
+                    mark_safe(markdown.render(turn.body)),
+                    Turn(start=turn.start).start_display,
+                )
+                for turn in shown
+            ],
             "hidden_turns": len(parsed.turns) - len(shown),
         }
         context["can_save"] = outcome is not None

@@ -34,7 +34,7 @@ def _participants(interview: Interview):
 
 
 def _clock(seconds: float, *, always_ms: bool = False) -> str:
-    """ "01:02:03", or "01:02:03.250" when there is a fraction (or always)."""
+    """Clock time: 01:02:03, or 01:02:03.250 when there is a fraction (or always)."""
     ms = round(seconds * 1000)
     whole, fraction = divmod(ms, 1000)
     h, rest = divmod(whole, 3600)
@@ -60,6 +60,10 @@ class _Block(str):
     """A string YAML should write as a literal block (``|``)."""
 
 
+class _Quoted(str):
+    """A string YAML should quote even where it need not ("2019-03")."""
+
+
 class _Dumper(yaml.SafeDumper):
     pass
 
@@ -70,12 +74,18 @@ _Dumper.add_representer(
         "tag:yaml.org,2002:str", str(value), style="|"
     ),
 )
+_Dumper.add_representer(
+    _Quoted,
+    lambda dumper, value: dumper.represent_scalar(
+        "tag:yaml.org,2002:str", str(value), style="'"
+    ),
+)
 
 
 def to_markdown(interview: Interview) -> str:
     meta = {"title": interview.title}
     if interview.date:
-        meta["date"] = interview.date_iso
+        meta["date"] = _Quoted(interview.date_iso)
     if interview.date_note:
         meta["date_note"] = interview.date_note
     if interview.series_id:

@@ -176,10 +176,20 @@ def unpack_source(value: str) -> tuple[bytes, str, dict[str, str]]:
     return data, meta["filename"], meta["options"]
 
 
+_CHANGED_SOURCE = (
+    "The transcript sent back with this form was changed or is damaged; "
+    "nothing was saved. Start the import again."
+)
+
+
 class ImportSourceForm(forms.Form):
     """The transcript carried from the preview to the save, in a hidden field."""
 
-    source = forms.CharField(widget=forms.HiddenInput, strip=False)
+    source = forms.CharField(
+        widget=forms.HiddenInput,
+        strip=False,
+        error_messages={"required": _CHANGED_SOURCE},
+    )
     force = forms.BooleanField(
         required=False,
         label="Overwrite the changes made in the admin since the last import",
@@ -189,10 +199,7 @@ class ImportSourceForm(forms.Form):
         try:
             return unpack_source(self.cleaned_data["source"])
         except (signing.BadSignature, ValueError, zlib.error, KeyError):
-            raise forms.ValidationError(
-                "The transcript sent back with this form was changed or is "
-                "damaged; nothing was saved. Start the import again."
-            ) from None
+            raise forms.ValidationError(_CHANGED_SOURCE) from None
 
 
 class SpeakerMappingForm(forms.Form):

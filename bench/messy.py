@@ -72,6 +72,16 @@ STYLES: dict[str, Style] = {
     "paged-of-no-header": Style(
         upper=True, width=70, page_lines=45, footer="of", newline="\r\n"
     ),
+    # Security Now!'s own layout: long lines, "\r\r\n" after each.
+    "security-now": Style(upper=True, shorten=True, newline="\r\r\n"),
+    # Short pages: many breaks, so many paragraphs cut in two.
+    "short-pages": Style(
+        shorten=True,
+        width=60,
+        page_lines=20,
+        header="Oral Argument, No. 15-1498",
+        footer="lone",
+    ),
     "paged-page": Style(
         shorten=True,
         width=68,
@@ -130,7 +140,9 @@ def _short_labels(speakers: list[str], style: Style) -> dict[str, str]:
         return {}
     names = list(dict.fromkeys(speakers))
     words = {
-        name: [w for w in name.split() if not (len(w) <= 2 and w.endswith("."))]
+        # Initials, titles and suffixes ("J.", "Dr.", ", Jr.") are never a
+        # short form.
+        name: [w for w in name.split(",")[0].split() if not w.endswith(".")]
         for name in names
     }
     shorts = {}

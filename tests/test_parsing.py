@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from archive.markdown import render
-from archive.parsing import ParseError, parse, read_sidecar
+from archive.parsing import ParsedSpeaker, ParseError, parse, read_sidecar
 from archive.parsing.text import decode, is_cut_mid_sentence, parse_date
 from tests.conftest import GOLDEN
 
@@ -223,3 +223,271 @@ def test_labelled_transcripts_come_back_turn_for_turn(turns):
     )
     parsed = parse(text, format="labels")
     assert [(t.speaker, t.paragraphs) for t in parsed.turns] == turns
+
+
+# --- Real-world label styles ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "label", "start", "text"),
+    [
+        ("[00:03:59] Ann Lee: Hello.", "Ann Lee", 239.0, "Hello."),
+        ("Ann Lee: [00:03:59] Hello.", "Ann Lee", 239.0, "Hello."),
+        ("**Ann Lee:** \\[03:59\\] Hello.", "Ann Lee", 239.0, "Hello."),
+        ("\\[1:02:03\\] **Ann Lee:** Hello.", "Ann Lee", 3723.0, "Hello."),
+        ("00:03:59 Ann Lee: Hello.", "Ann Lee", 239.0, "Hello."),
+        ("(03:59) ANN LEE:  Hello.", "ANN LEE", 239.0, "Hello."),
+        ("Ann Lee: [00:00:01.250] Hello.", "Ann Lee", 1.25, "Hello."),
+        ("ANN LEE:  Hello.", "ANN LEE", None, "Hello."),
+    ],
+)
+def test_a_time_before_or_after_the_label_is_the_turns_start(line, label, start, text):
+    parsed = parse(f"{line}\n\nBo Chen: Hi.\n\nAnn Lee: Bye.\n")
+    first = parsed.turns[0]
+    assert (first.label, first.start, first.body) == (label, start, text)
+    assert first.speaker == "Ann Lee"
+
+
+def test_a_time_opening_a_later_paragraph_is_not_part_of_the_text():
+    parsed = parse(
+        "**Ann:** \\[00:10\\] One point.\n\n\\[04:14\\] So at one meeting we met.\n\n"
+        "**Bo:** Yes.\n"
+    )
+    assert parsed.turns[0].paragraphs == ["One point.", "So at one meeting we met."]
+    assert parsed.turns[0].start == 10.0
+
+
+def test_a_clock_time_in_a_sentence_is_not_a_timestamp():
+    parsed = parse("Ann: We met at 10:30 in the morning.\n\nBo: 10:30 sharp.\n")
+    assert [t.body for t in parsed.turns] == [
+        "We met at 10:30 in the morning.",
+        "10:30 sharp.",
+    ]
+    assert [t.start for t in parsed.turns] == [None, None]
+
+
+def test_hearing_style_labels_are_read_only_when_asked_for():
+    source = (
+        "The Chairman. The committee will come to order.\n\n"
+        "Mr. Smith. Thank you, Mr. Chairman.\n\n"
+        "Senator Warner. A question for the witness.\n\n"
+        "Mr. Smith. Gladly.\n"
+    )
+    parsed = parse(source, format="hearing")
+    assert [t.label for t in parsed.turns] == [
+        "The Chairman",
+        "Mr. Smith",
+        "Senator Warner",
+        "Mr. Smith",
+    ]
+    assert parsed.turns[1].body == "Thank you, Mr. Chairman."
+    with pytest.raises(ParseError):
+        parse(source, format="labels")
+
+
+def test_hearing_labels_resolve_to_the_declared_witness():
+    parsed = parse(
+        "Witness: John Smith\n\nMr. Smith. I am glad to be here.\n\n"
+        "The Chairman. Welcome.\n",
+        format="hearing",
+    )
+    assert parsed.turns[0].speaker == "John Smith"
+
+
+def test_q_and_a_labels_are_the_interviewer_and_the_interviewee():
+    parsed = parse(
+        "Q: What are norms?\n\nA: Rules of the road.\n\nQ. And sovereignty?\n\n"
+        "Question: Last one?\n\nAnswer: Done.\n",
+        participants=[
+            ParsedSpeaker(name="Ann Lee", role="interviewer"),
+            ParsedSpeaker(name="Tim Maurer", role="guest"),
+        ],
+    )
+    assert [(t.speaker, t.kind) for t in parsed.turns] == [
+        ("Ann Lee", "question"),
+        ("Tim Maurer", "answer"),
+        ("Ann Lee", "question"),
+        ("Tim Maurer", "answer"),
+    ]
+    # "Q. And sovereignty?" has no colon: it continues the answer before it.
+    assert parsed.turns[1].paragraphs == ["Rules of the road.", "Q. And sovereignty?"]
+
+
+def test_q_and_a_labels_without_names_are_placeholders():
+    parsed = parse("Q: What are norms?\n\nA: Rules of the road.\n")
+    assert [t.speaker for t in parsed.turns] == ["Interviewer", "Interviewee"]
+    assert all(p.placeholder for p in parsed.participants)
+
+
+# --- Messy sources ----------------------------------------------------------
+
+SECURITY_NOW_LIKE = (
+    "GIBSON RESEARCH CORPORATION\t\thttp://www.GRC.com/\r\r\n\r\r\n"
+    "SERIES:\t\tSecurity Now!\r\r\n"
+    "EPISODE:\t#500\r\r\n"
+    "DATE:\t\tMarch 24, 2015\r\r\n"
+    "TITLE:\t\tWindows Secure Boot\r\r\n"
+    "HOSTS:\tSteve Gibson & Leo Laporte\r\r\n"
+    "SOURCE:\thttp://media.GRC.com/sn/SN-500.mp3\r\r\n"
+    "ARCHIVE:\thttp://www.GRC.com/securitynow.htm\t\r\r\n\r\r\n"
+    "DESCRIPTION:  Leo and I discuss Pwn2Own.  Then UEFI.\r\r\n\r\r\n"
+    "SHOW TEASE:  It's time for Security Now!.\r\r\n\r\r\n"
+    "LEO LAPORTE:  This is Security Now! with Steve Gibson.\r\r\n\r\r\n"
+    "It's time for Security Now!.\r\r\n\r\r\n"
+    "STEVE GIBSON:  Leo, Episode 500.\r\r\n\r\r\n"
+    "LEO:  Oh, my goodness.\r\n\r\n"
+    "STEVE:  The problem: UEFI.\r\r\n\r\r\n"
+    "Copyright (c) 2015 by Steve Gibson and Leo Laporte.  SOME RIGHTS RESERVED.\r\n"
+)
+
+
+def test_a_header_block_is_metadata_and_name_variants_are_one_speaker():
+    parsed = parse(SECURITY_NOW_LIKE.encode("utf-8"), filename="sn-500.txt")
+    assert (parsed.series, parsed.episode, parsed.date, parsed.title) == (
+        "Security Now!",
+        "500",
+        "2015-03-24",
+        "Windows Secure Boot",
+    )
+    assert parsed.source_url == "http://media.GRC.com/sn/SN-500.mp3"
+    assert parsed.lede == "Leo and I discuss Pwn2Own.  Then UEFI."
+    assert parsed.rights.startswith("Copyright (c) 2015 by Steve Gibson")
+    assert [t.speaker for t in parsed.turns] == [
+        "Leo Laporte",
+        "Steve Gibson",
+        "Leo Laporte",
+        "Steve Gibson",
+    ]
+    assert parsed.turns[0].paragraphs == [
+        "This is Security Now! with Steve Gibson.",
+        "It's time for Security Now!.",
+    ]
+    assert parsed.turns[-1].body == "The problem: UEFI."
+    assert [p.name for p in parsed.participants] == ["Steve Gibson", "Leo Laporte"]
+
+
+def test_upper_case_names_read_as_names_but_initialisms_stay():
+    parsed = parse("JOHN GRAHAM-CUMMING:  Hi.\n\nBBC:  News.\n\nJOHN:  Bye.\n")
+    assert [t.speaker for t in parsed.turns] == [
+        "John Graham-Cumming",
+        "BBC",
+        "John Graham-Cumming",
+    ]
+
+
+@pytest.mark.parametrize(
+    "ending", ["\r\n", "\r", "\n", "\r\r\n"], ids=["crlf", "cr", "lf", "cr-crlf"]
+)
+def test_line_endings_do_not_change_the_turns(ending):
+    text = "Ann Lee: One\ntwo.\n\nBo Chen: Three.\n".replace("\n", ending)
+    parsed = parse(text.encode())
+    assert [t.body for t in parsed.turns] == ["One two.", "Three."]
+
+
+def test_mixed_line_endings_and_a_byte_order_mark():
+    parsed = parse(b"\xef\xbb\xbfAnn Lee: One\r\ntwo.\r\n\r\nBo Chen: Three.\n")
+    assert parsed.turns[0].speaker == "Ann Lee"
+    assert [t.body for t in parsed.turns] == ["One two.", "Three."]
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding", "body"),
+    [
+        (
+            "Ann Lee: It\u2019s \u201cnorms\u201d \u2014 caf\u00e9.\n\nBo: x\n".encode(
+                "cp1252"
+            ),
+            "cp1252",
+            "It\u2019s \u201cnorms\u201d \u2014 caf\u00e9.",
+        ),
+        (
+            "Ann Lee: Caf\u00e9 \u00fcber na\u00efve.\n\nBo: Ok.\n".encode("latin-1"),
+            "latin-1",
+            "Caf\u00e9 \u00fcber na\u00efve.",
+        ),
+        (
+            "Ann Lee: Caf\u00e9 \u2014 \ufffd kept.\n\nBo: Ok.\n".encode(),
+            "utf-8",
+            "Caf\u00e9 \u2014 \ufffd kept.",
+        ),
+        (
+            "Ann Lee: Caf\u00e9.\n\nBo: Ok.\n".encode("utf-16"),
+            "utf-16",
+            "Caf\u00e9.",
+        ),
+    ],
+    ids=["cp1252", "latin-1", "replacement-char", "utf-16"],
+)
+def test_the_encoding_is_detected_not_guessed(data, encoding, body):
+    parsed = parse(data, markup="markdown")
+    assert parsed.encoding == encoding
+    assert parsed.turns[0].body == body
+
+
+def test_a_colon_inside_a_sentence_is_not_a_label_even_when_capitalised():
+    parsed = parse(
+        "Ann Lee: First.\n\nBo Chen: Second.\n\n"
+        "Here is the thing: nobody agrees.\n\nAnn Lee: Third.\n"
+    )
+    assert [t.speaker for t in parsed.turns] == ["Ann Lee", "Bo Chen", "Ann Lee"]
+    assert parsed.turns[1].paragraphs[1] == "Here is the thing: nobody agrees."
+
+
+def test_placeholder_speakers_are_marked():
+    parsed = parse("Guest 2: Hello.\n\nAmit Varma: Hi.\n\nUnknown: Hm.\n")
+    marks = {p.name: p.placeholder for p in parsed.participants}
+    assert marks == {"Guest 2": True, "Amit Varma": False, "Unknown": True}
+
+
+# --- Front matter -----------------------------------------------------------
+
+FRONT_MATTER = """---
+title: "Norms in cyberspace"
+date: 2016-06-01
+series: Carnegie Conversations
+source: https://example.org/norms
+description: |
+  A talk about norms.
+tags: [norms, sovereignty]
+speakers:
+  - name: Tim Maurer
+    role: guest
+  - Ann Lee
+---
+
+**Ann Lee:** What are *norms*?
+
+**Tim Maurer:** Rules of the road.
+"""
+
+
+def test_markdown_front_matter_is_metadata_and_declares_the_speakers():
+    parsed = parse(FRONT_MATTER.encode(), filename="norms.md")
+    assert parsed.title == "Norms in cyberspace"
+    assert parsed.date == "2016-06-01"
+    assert parsed.series == "Carnegie Conversations"
+    assert parsed.source_url == "https://example.org/norms"
+    assert parsed.lede == "A talk about norms.\n"
+    assert parsed.topics == ["norms", "sovereignty"]
+    assert [(p.name, p.role) for p in parsed.participants] == [
+        ("Tim Maurer", "guest"),
+        ("Ann Lee", ""),
+    ]
+    assert [t.speaker for t in parsed.turns] == ["Ann Lee", "Tim Maurer"]
+    assert parsed.markup == "markdown"
+    assert parsed.turns[0].body == "What are *norms*?"
+
+
+@pytest.mark.parametrize(
+    ("front", "reason"),
+    [
+        ("title: [unclosed\n", "not valid YAML"),
+        ("titel: Misspelt\n", "unknown keys titel"),
+        ("- a list\n", "key: value"),
+        ("date: someday\n", "date must be"),
+        ("speakers: {name: Tim Maurer}\n", "participants must be a list"),
+    ],
+)
+def test_bad_front_matter_is_refused_with_a_reason(front, reason):
+    with pytest.raises(ParseError, match=reason):
+        parse(f"---\n{front}---\n\nAnn: Hi.\n\nBo: Hi.\n")

@@ -25,14 +25,21 @@ CASTS = [
     ("Kevin McCarthy", "Dr. Ruth Ngozi Okafor"),
     ("Amit Varma", "Shruti Rajagopalan", "Nandan Nilekani"),
 ]
-WORDS = (
-    "the a policy network security state attack norms we they it that this "
-    "agreement government companies encryption password browser update "
-    "certificate hospital election treaty law court data breach patch risk "
-    "system people question answer process trust model cost year month "
-    "really actually also still never often probably clearly simply"
-).split()
-VERBS = "is was has had said thinks makes breaks shows needs uses sees".split()
+# fmt: off
+WORDS = [
+    "the", "a", "policy", "network", "security", "state", "attack", "norms", "we",
+    "they", "it", "that", "this", "agreement", "government", "companies",
+    "encryption", "password", "browser", "update", "certificate", "hospital",
+    "election", "treaty", "law", "court", "data", "breach", "patch", "risk",
+    "system", "people", "question", "answer", "process", "trust", "model", "cost",
+    "year", "month", "really", "actually", "also", "still", "never", "often",
+    "probably", "clearly", "simply",
+]
+VERBS = [
+    "is", "was", "has", "had", "said", "thinks", "makes", "breaks", "shows",
+    "needs", "uses", "sees",
+]
+# fmt: on
 PROPER = [
     "Microsoft",
     "China",

@@ -64,7 +64,7 @@ def detect_format(source: str, filename: str = "") -> str:
     head = source.lstrip()[:200]
     if head.startswith("WEBVTT"):
         return "vtt"
-    if head[:1] in "[{":
+    if _JSON_START.match(head):
         return "json"
     if _SRT_START.match(head):
         return "srt"
@@ -75,6 +75,8 @@ def detect_format(source: str, filename: str = "") -> str:
     return "qa"
 
 
+# "{" or a list of objects; "[00:03:59] Ann: …" is a timestamped label.
+_JSON_START = re.compile(r"\{|\[\s*(?:\{|\])")
 _SRT_START = re.compile(r"\d+\s*\n\d\d:\d\d:\d\d,\d{3} --> ")
 
 

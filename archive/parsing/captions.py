@@ -24,24 +24,9 @@ from archive.parsing.document import (
 
 UNIDENTIFIED = "Unidentified speaker"
 
+
 # Stand-ins for a name: "Guest", "Guest 2", "Speaker A", "SPEAKER_01" (as
 # diarization tools write it), "Unknown", "Unidentified speaker".
-_PLACEHOLDER = re.compile(
-    r"(?:(?:unknown|unidentified|male|female|other)[ _]?)?"
-    r"(?:speaker|guest|voice|host|interviewer|interviewee|participant|caller"
-    r"|audience member|audience|narrator|announcer|moderator|panelist"
-    r"|questioner|respondent|man|woman)"
-    r"(?:[ _#-]*\d+|[ _#-]+[a-z])?"
-    r"|unknown|unidentified|unknown[ _]\d+|unidentified[ _]\d+",
-    re.IGNORECASE,
-)
-
-
-def is_placeholder_name(name: str) -> bool:
-    """Whether ``name`` stands in for someone ("Guest 2") rather than names them."""
-    return bool(_PLACEHOLDER.fullmatch(t.name_key(name)))
-
-
 @dataclass
 class Line:
     """Words of one speaker from one cue or row; speaker "" when not named."""
@@ -81,7 +66,7 @@ def build_interview(lines: list[Line], *, one_paragraph: bool) -> ParsedIntervie
             current.start = line.start
     for turn in parsed.turns:
         name = turn.speaker
-        if is_placeholder_name(name) and parsed.participant(name) is None:
+        if t.is_placeholder_name(name) and parsed.participant(name) is None:
             parsed.participants.append(ParsedSpeaker(name=name, placeholder=True))
     return parsed
 
@@ -97,7 +82,12 @@ _PREFIX = re.compile(
 )
 _PARTICLES = {"de", "da", "del", "der", "van", "von", "la", "le", "bin", "al", "du"}
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+([^>]*))?>")
-_TAG = re.compile(r"<[^>]*>")
+# Only the tags each format defines: anything else in angle brackets, such
+# as "<sigh>", is text the transcriber wrote.
+_VTT_TAG = re.compile(
+    r"</?(?:c|i|b|u|lang|ruby|rt|v)(?:[.\s][^>]*)?>|<\d[\d:.]*>", re.IGNORECASE
+)
+_SRT_TAG = re.compile(r"</?(?:i|b|u|s|font)(?:\s[^>]*)?>", re.IGNORECASE)
 # ASS override blocks some SRT files carry: "{\an8}".
 _ASS_TAG = re.compile(r"\{\\[^}]*\}")
 
@@ -137,7 +127,7 @@ def parse_srt(source: str) -> ParsedInterview:
                     "followed by a timing such as “00:00:01,000 --> 00:00:04,000”"
                 )
             start = lines[-1].start
-        text = _ASS_TAG.sub("", _TAG.sub("", text))
+        text = _ASS_TAG.sub("", _SRT_TAG.sub("", text))
         lines += _speaker_lines(text, start)
     return _interview(lines, "SRT")
 
@@ -202,7 +192,7 @@ def _vtt_lines(text: str, start: float) -> list[Line]:
 
 def _vtt_text(text: str) -> str:
     # Tags go first so that an escaped "&lt;sigh&gt;" stays as text.
-    return html.unescape(_TAG.sub("", text))
+    return html.unescape(_VTT_TAG.sub("", text))
 
 
 def _speaker_lines(text: str, start: float | None, speaker: str = "") -> list[Line]:
@@ -211,13 +201,13 @@ def _speaker_lines(text: str, start: float | None, speaker: str = "") -> list[Li
     for row in text.split("\n"):
         row = t.trim(row)
         named = _prefix(row)
-        if not named:
-            # ">>" marks a change of speaker in broadcast captions; the
-            # words after it are all we have.
-            row = t.trim(re.sub(r"^>>+", "", row))
         if named:
             name, row = named
             lines.append(Line(name, "", start))
+        else:
+            # ">>" marks a change of speaker in broadcast captions, here one
+            # left unnamed: the words after it are all we can use.
+            row = t.trim(re.sub(r"^>>+", "", row))
         if row:
             current = lines[-1]
             current.text = f"{current.text} {row}" if current.text else row
@@ -232,7 +222,7 @@ def _prefix(row: str) -> tuple[str, str] | None:
     if not name:
         return None
     if m["name"]:
-        # "So: here's the thing" is not a speaker; "Ann Lee" and "Guest 2" are.
+        # "Then he said: no" is not a speaker; "Ann Lee" and "Guest 2" are.
         for word in name.replace("\u00a0", " ").split():
             if not (word[0].isupper() or word.isdigit() or word in _PARTICLES):
                 return None

@@ -12,6 +12,7 @@ import re
 
 import docx
 from docx.table import Table
+from docx.text.hyperlink import Hyperlink
 from docx.text.paragraph import Paragraph
 
 from archive.markdown import escape_plain
@@ -41,13 +42,15 @@ def _paragraph(paragraph: Paragraph) -> str:
     """One paragraph as Markdown: escaped text, emphasis where Word had it."""
     spans: list[list] = []  # [text, bold, italic], runs of one style merged
     for item in paragraph.iter_inner_content():
-        runs = item.runs if hasattr(item, "runs") else [item]  # a hyperlink's
+        runs = item.runs if isinstance(item, Hyperlink) else [item]
         for run in runs:
             style = (_styled(run, "bold"), _styled(run, "italic"))
             # Line breaks and tabs inside a paragraph are layout; the
             # text parsers would join the lines anyway.
             text = re.sub(r"[\n\t\r]", " ", run.text)
-            if spans and tuple(spans[-1][1:]) == style:
+            # Word often leaves the space between two bold words unbolded;
+            # a space takes the style of the words before it.
+            if spans and (tuple(spans[-1][1:]) == style or not text.strip()):
                 spans[-1][0] += text
             elif text:
                 spans.append([text, *style])

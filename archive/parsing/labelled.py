@@ -92,7 +92,8 @@ def split_label(paragraph: str) -> tuple[str, str] | None:
     label = m["label"].strip(" \u00a0")
     words = label.replace("\u00a0", " ").split()
     for word in words:
-        if not (word[0].isupper() or word.casefold() in _PARTICLES):
+        # "Guest 2", "Speaker 1": a number after a name is part of it.
+        if not (word[0].isupper() or word.casefold() in _PARTICLES or word.isdigit()):
             return None
     return label, m["rest"]
 
@@ -165,7 +166,9 @@ def parse_labelled(source: str, *, hearing: bool = False) -> ParsedInterview:
             return True
         declared = {w.casefold() for p in parsed.participants for w in p.name.split()}
         declared |= {p.name.casefold() for p in parsed.participants}
-        words = {w.strip(".").casefold() for w in label.split()}
+        # Titles address someone: "Mr. Smith" is Smith, "The Chairman" whoever
+        # chairs.
+        words = {w.strip(".").casefold() for w in label.split()} - t.TITLES
         return candidates[label] > 1 or key in declared or words <= declared
 
     lede: list[str] = []

@@ -87,8 +87,10 @@ def read_front_matter(source: str) -> tuple[dict, str]:
         key = _FRONT_MATTER_NAMES.get(str(original).lower(), str(original).lower())
         if str(original).lower() == "draft":
             value = not value
-        if key == "participants":
-            value = [{"name": v} if isinstance(v, str) else v for v in value or []]
+        if key == "participants" and isinstance(value, str):
+            value = [n.strip() for n in re.split(r",|&|\band\b", value) if n.strip()]
+        if key == "participants" and isinstance(value, list):
+            value = [{"name": v} if isinstance(v, str) else v for v in value]
         if key == "topics" and isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
         renamed[key] = value

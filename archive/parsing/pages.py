@@ -27,6 +27,7 @@ _PAGE_NUMBER_KINDS = (
     ("dash", re.compile(r"[-–—]\s*(\d{1,4})\s*[-–—]")),
     ("lone", re.compile(r"(\d{1,4})")),
 )
+_FEED_IN_LINE = re.compile(r"(?<=[^\n])\f")
 # A header is a short line; longer ones are text.
 _MAX_HEADER = 100
 # How far (in non-blank lines) a header or footer may sit from a page break:
@@ -34,7 +35,7 @@ _MAX_HEADER = 100
 _NEAR = 2
 # Lone page numbers must run in sequence this long, and this far apart.
 _MIN_LONE_RUN = 3
-_MIN_PAGE_LINES = 3
+_MIN_PAGE_LINES = 2
 
 
 def remove_page_furniture(source: str) -> str:
@@ -42,6 +43,9 @@ def remove_page_furniture(source: str) -> str:
 
     Expects "\\n" line endings. Linear in the length of the text.
     """
+    if "\f" in source:
+        # A form feed begins a page, and so a line.
+        source = _FEED_IN_LINE.sub("\n\f", source)
     lines = source.split("\n")
     # Content lines (non-blank, form feeds aside) by position in ``lines``.
     content = [i for i, line in enumerate(lines) if t.trim(line)]
@@ -138,7 +142,8 @@ def _header_like(line: str) -> bool:
 
 
 def _regular_repeats(lines: list[str], content: list[int]) -> set[int]:
-    """Lines of a short line repeated at regular intervals (pages of one length).
+    """Lines of a short line repeated at regular intervals (pages of one
+    length), or repeated with a number that counts the pages.
 
     Used only when the text has neither form feeds nor page numbers: a
     heading that recurs at uneven intervals is the text's own.
@@ -152,9 +157,26 @@ def _regular_repeats(lines: list[str], content: list[int]) -> set[int]:
         if len(places) < 3:
             continue
         gaps = [b - a for a, b in itertools.pairwise(places)]
-        if min(gaps) >= 8 and max(gaps) <= min(gaps) * 1.25 + 2:
+        # Pages hold the same number of lines, give or take a few. Three
+        # occurrences can be that regular by chance (the last line of a
+        # wrapped paragraph, "(Voice Overlap) --"), four hardly.
+        regular = (
+            len(places) >= 4
+            and min(gaps) >= 8
+            and max(gaps) - min(gaps) <= max(2, min(gaps) // 10)
+        )
+        if regular or (min(gaps) >= _MIN_PAGE_LINES and _counts_pages(lines, places)):
             found.update(places)
     return found
+
+
+def _counts_pages(lines: list[str], places: list[int]) -> bool:
+    """Whether the last number in each of these lines goes 1 up each time:
+    "Smith v. Jones, p. 3" as a running header that carries the page."""
+    numbers = [re.findall(r"\d+", lines[i])[-1:] for i in places]
+    if not all(numbers):
+        return False
+    return all(int(b[0]) == int(a[0]) + 1 for a, b in itertools.pairwise(numbers))
 
 
 def _running_lines(

@@ -19,7 +19,6 @@ from archive.parsing.captions import (
     UNIDENTIFIED,
     Line,
     build_interview,
-    is_placeholder_name,
 )
 from archive.parsing.document import (
     ParsedInterview,
@@ -55,9 +54,10 @@ def parse_json(source: str) -> ParsedInterview:
             f"{NOT_A_TRANSCRIPT}: invalid JSON at line {exc.lineno}, "
             f"column {exc.colno} ({exc.msg})"
         ) from None
-    except (ValueError, RecursionError) as exc:
-        # Numbers too long to convert, or nesting too deep for the decoder.
+    except ValueError as exc:  # a number with thousands of digits
         raise ParseError(f"{NOT_A_TRANSCRIPT}: {exc}") from None
+    except RecursionError:
+        raise ParseError(f"{NOT_A_TRANSCRIPT}: it is nested too deeply") from None
     if isinstance(data, dict) and "turns" in data:
         return _archive_document(data)
     if isinstance(data, dict) and "transcript" in data:
@@ -122,7 +122,7 @@ def _archive_document(data: dict) -> ParsedInterview:
             raise ParseError(f"{NOT_A_TRANSCRIPT}: {where} has no name")
         role = _text(person.get("role"), f"the role of {where}")
         parsed.participants.append(
-            ParsedSpeaker(name=name, role=role, placeholder=is_placeholder_name(name))
+            ParsedSpeaker(name=name, role=role, placeholder=t.is_placeholder_name(name))
         )
 
     turns = data["turns"]
@@ -163,7 +163,7 @@ def _archive_document(data: dict) -> ParsedInterview:
         if parsed.participant(turn.speaker) is None:
             parsed.participants.append(
                 ParsedSpeaker(
-                    name=turn.speaker, placeholder=is_placeholder_name(turn.speaker)
+                    name=turn.speaker, placeholder=t.is_placeholder_name(turn.speaker)
                 )
             )
     return parsed

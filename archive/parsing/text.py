@@ -152,40 +152,47 @@ def name_key(name: str) -> str:
 
 # Words that address a person rather than name them: "Dr. Maurer", "Senator
 # Warner", "Fr. Robert" are Maurer, Warner and Robert.
-_TITLES = {
+TITLES = {
     "dr", "mr", "mrs", "ms", "miss", "prof", "professor", "sen", "senator", "rep",
     "representative", "gen", "general", "adm", "admiral", "amb", "ambassador",
     "fr", "father", "rev", "sister", "rabbi", "sir", "dame", "lord", "lady",
     "judge", "justice", "chief", "secretary", "director", "commissioner",
     "governor", "mayor", "chairman", "chairwoman", "chair", "madam", "the",
 }  # fmt: skip
-# Stand-ins, not names: never matched to a speaker of another interview.
+# Stand-ins, not names ("Guest 2", "SPEAKER_01", "Unknown speaker"): never
+# matched to a speaker of another interview.
 _PLACEHOLDER = re.compile(
-    r"^(?:unidentified|unknown|guest|speaker|participant|interviewer|interviewee"
-    r"|host|moderator|questioner|respondent|audience(?: member)?|caller|voice"
-    r"|(?:male|female|man|woman|other)(?: voice| speaker)?|narrator|crosstalk"
-    r"|unidentified (?:speaker|voice|man|woman|male|female))"
-    r"(?:[ #]?\d{1,3}|[ ][A-Z])?$",
+    r"(?:(?:unknown|unidentified|male|female|other)[ _]?)?"
+    r"(?:speaker|guest|voice|host|interviewer|interviewee|participant|caller"
+    r"|audience member|audience|narrator|announcer|moderator|panelist"
+    r"|questioner|respondent|man|woman)"
+    r"(?:[ _#-]*\d+|[ _#-]+[a-z])?"
+    r"|unknown|unidentified|crosstalk|unknown[ _]\d+|unidentified[ _]\d+",
     re.IGNORECASE,
 )
 
 
 def is_placeholder_name(name: str) -> bool:
-    """Whether a speaker name stands in for someone unnamed ("Guest 2")."""
-    return bool(_PLACEHOLDER.match(" ".join(name.replace("*", "").split())))
+    """Whether ``name`` stands in for someone ("Guest 2") rather than names them."""
+    return bool(_PLACEHOLDER.fullmatch(name_key(name)))
 
 
 def display_name(label: str) -> str:
-    """ "STEVE GIBSON" reads as "Steve Gibson"; mixed case is kept."""
+    """ "STEVE GIBSON" reads as "Steve Gibson"; mixed case is kept, and so are
+    initialisms ("BBC", "GS")."""
     if not label.isupper():
         return label
-    words = []
-    for word in label.split():
-        if len(word) <= 3 and "." not in word and word in {"II", "III", "IV", "JR"}:
-            words.append(word if word != "JR" else "Jr")
-        else:
-            words.append("-".join(p.capitalize() for p in word.split("-")))
-    return " ".join(words)
+    return " ".join(
+        _capitalize(word)
+        if word.endswith(".") or set(word.casefold()) & set("aeiouy")
+        else word
+        for word in label.split()
+    )
+
+
+def _capitalize(word: str) -> str:
+    # "GRAHAM-CUMMING" → "Graham-Cumming", "O'NEIL" → "O'Neil"
+    return re.sub(r"[^\W\d_]+", lambda m: m[0].capitalize(), word.casefold())
 
 
 def resolve_labels(parsed: ParsedInterview) -> None:
@@ -232,7 +239,7 @@ def resolve_labels(parsed: ParsedInterview) -> None:
 
 def _name_parts(name: str) -> list[str]:
     words = [w.strip(".,").casefold() for w in name_key(name).split()]
-    return [w for w in words if w and w not in _TITLES]
+    return [w for w in words if w and w not in TITLES]
 
 
 def _canonical_case(name: str, declared: list[str]) -> str:
