@@ -189,7 +189,16 @@ def to_vtt(interview: Interview) -> str:
         raise Unavailable(
             "This interview has no timings, so there is no WebVTT file of it."
         )
-    cues = ["WEBVTT", f"NOTE {_one_line(interview.title).replace('-->', '->')}"]
+    # WebVTT has no metadata; a NOTE of "Key: value" lines before the first
+    # cue carries what our reader takes back (see parsing.captions).
+    meta = [("Title", interview.title), ("Date", interview.date_iso or "")]
+    meta.append(("Series", interview.series.name if interview.series_id else ""))
+    note = "\n".join(
+        f"{key}: {_one_line(value).replace('-->', '->')}"
+        for key, value in meta
+        if value
+    )
+    cues = ["WEBVTT", f"NOTE\n{note}"]
     cursor = 0.0
     for i, turn in enumerate(turns):
         lines = reader_lines(turn.body_html)

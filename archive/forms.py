@@ -71,13 +71,27 @@ class SearchForm(_PlainErrors, forms.Form):
         )
 
 
+_FORMAT_NAMES = {
+    "labels": "Speaker labels (“Name: text”)",
+    "hearing": "Hearing record",
+    "qa": "Q&A without names",
+    "vtt": "WebVTT captions",
+    "srt": "SRT captions",
+    "json": "JSON",
+    "csv": "CSV",
+}
+
+
 class ImportOptionsForm(forms.Form):
     """How to read a transcript in the admin's import: what detection may get
     wrong, and the names a Q&A without speaker labels cannot give."""
 
     format = forms.ChoiceField(
         required=False,
-        choices=[("", "Detect"), *((f, f) for f in parsing.FORMATS)],
+        choices=[
+            ("", "Detect"),
+            *((f, _FORMAT_NAMES.get(f, f)) for f in parsing.FORMATS),
+        ],
         help_text="Word documents (.docx) are recognised from the file itself.",
     )
     markup = forms.ChoiceField(
@@ -190,10 +204,8 @@ class ImportSourceForm(forms.Form):
         strip=False,
         error_messages={"required": _CHANGED_SOURCE},
     )
-    force = forms.BooleanField(
-        required=False,
-        label="Overwrite the changes made in the admin since the last import",
-    )
+    # Shown only when the interview was edited in the admin since its import.
+    force = forms.BooleanField(required=False)
 
     def clean_source(self):
         try:
@@ -232,13 +244,6 @@ class SpeakerMappingForm(forms.Form):
                     attrs={"placeholder": "slug or name", "size": 18}
                 ),
             )
-
-    def rows(self):
-        """Each participant with its matches and its two bound fields."""
-        return [
-            (name, matches, self[f"speaker-{i}"], self[f"other-{i}"])
-            for i, (name, matches) in enumerate(self.people)
-        ]
 
     def clean(self):
         data = super().clean()

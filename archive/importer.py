@@ -288,7 +288,9 @@ def _write(
     if slug:
         interview.slug = slug
     elif not interview.slug:
-        interview.slug = unique_slug(Interview, parsed.title)
+        # A slug the source asks for (our JSON export) when it is free; it
+        # never makes the import update another interview.
+        interview.slug = unique_slug(Interview, parsed.slug or parsed.title)
     interview.series = _series(parsed)
     interview.outlet = parsed.outlet or (
         interview.series.outlet if interview.series else ""

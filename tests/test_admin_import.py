@@ -37,7 +37,7 @@ def save_data(response, button="_publish", **changes):
     context = response.context
     data = {"source": context["source"], button: "pressed"}
     for form in (context["options_form"], context.get("mapping")):
-        for field in form or ():
+        for field in form if form is not None else ():
             data[field.html_name] = field.value() or ""
     data.update(changes)
     return data
@@ -531,3 +531,18 @@ def test_a_transcript_the_archive_cannot_store_is_shown_but_cannot_be_saved(
     ]
     assert 'name="_publish"' not in shown.content.decode()
     assert Interview.objects.count() == 0
+
+
+def test_a_transcript_too_large_to_send_back_says_how_to_import_it(
+    admin_client, settings
+):
+    # The preview's form must carry the transcript in a request Django accepts.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 200_100
+
+    shown = preview(admin_client, LABELLED)
+
+    assert (
+        "This transcript is too large to save from this page" in (page_errors(shown)[0])
+    )
+    assert "manage.py import_transcript" in page_errors(shown)[0]
+    assert 'name="_publish"' not in shown.content.decode()

@@ -34,7 +34,7 @@ def test_interview_detail_shape(seeds, client):
     assert set(data) == {
         "slug", "title", "date", "date_precision", "series", "outlet", "episode",
         "medium", "source_url", "lede", "attribution", "rights", "topics",
-        "participants", "turns",
+        "participants", "turns", "markup",
     }  # fmt: skip
     assert data["participants"] == [
         {"name": "Paul Haenle", "slug": "paul-haenle", "role": "host"},

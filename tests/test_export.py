@@ -312,7 +312,9 @@ def test_vtt_export_has_one_cue_per_turn_with_escaped_text(plain, client):
     assert text == (
         "WEBVTT\n"
         "\n"
-        "NOTE Plain talk\n"
+        "NOTE\n"
+        "Title: Plain talk\n"
+        "Date: 2021-05-04\n"
         "\n"
         "00:00:01.000 --> 00:00:09.000\n"
         "<v Dee Asker>Was it in 1970? &lt;sigh&gt; Tell me.\n"

@@ -97,8 +97,10 @@ def parse_vtt(source: str) -> ParsedInterview:
     first_line = blocks[0][1][0] if blocks else ""
     if not re.match(r"WEBVTT(?:[ \t]|$)", first_line):
         raise ParseError("not a WebVTT file: the first line must be “WEBVTT”")
-    lines, skipped = [], []
+    lines, skipped, meta = [], [], {}
     for number, block in blocks[1:]:
+        if re.match(r"NOTE(?:[ \t]|$)", block[0]) and not lines:
+            meta |= _note_metadata(block)
         if re.match(r"(?:NOTE|STYLE|REGION)(?:[ \t]|$)", block[0]):
             continue
         start, text = _cue(number, block, "WebVTT")
@@ -107,12 +109,28 @@ def parse_vtt(source: str) -> ParsedInterview:
         else:
             lines += _vtt_lines(text, start)
     parsed = _interview(lines, "WebVTT")
+    parsed.title = meta.get("title", "")
+    parsed.date = t.parse_date(meta.get("date", ""))
+    parsed.series = meta.get("series", "")
     if skipped:
         where = ", ".join(map(str, skipped[:5])) + ("…" if len(skipped) > 5 else "")
         parsed.warnings.append(
             f"ignored {len(skipped)} block(s) without a cue timing (lines {where})"
         )
     return parsed
+
+
+_NOTE_FIELD = re.compile(r"^(title|date|series):[ \t]*(\S.*)$", re.IGNORECASE)
+
+
+def _note_metadata(block: list[str]) -> dict[str, str]:
+    """ "Title: …", "Date: …" and "Series: …" lines in a NOTE before the cues
+    (what our own export writes)."""
+    lines = [block[0][len("NOTE") :].strip(), *block[1:]]
+    found = [_NOTE_FIELD.match(line) for line in lines if line]
+    if not found or not all(found):
+        return {}
+    return {m[1].lower(): t.trim(m[2]) for m in found}
 
 
 def parse_srt(source: str) -> ParsedInterview:

@@ -39,6 +39,7 @@ class ParsedInterview:
     turns: list[ParsedTurn] = field(default_factory=list)
     participants: list[ParsedSpeaker] = field(default_factory=list)
     title: str = ""
+    slug: str = ""  # wanted, when the source names one (our own JSON export)
     date: str = ""  # "YYYY", "YYYY-MM" or "YYYY-MM-DD"
     date_note: str = ""
     series: str = ""

@@ -151,7 +151,14 @@ def _declared_names(rest: str) -> list[str]:
 
 def parse_labelled(source: str, *, hearing: bool = False) -> ParsedInterview:
     parsed = ParsedInterview(format="hearing" if hearing else "labels")
-    blocks = [t.join_lines(lines) for lines in t.paragraphs(source)]
+    blocks = []
+    for lines in t.paragraphs(source):
+        # A header block written without blank lines ("TITLE: …\nDATE: …")
+        # is one field per line, not one hard-wrapped paragraph.
+        if len(lines) > 1 and all(map(_is_header_line, lines)):
+            blocks += lines
+        else:
+            blocks.append(t.join_lines(lines))
     candidates = Counter(
         found[0]
         for block in blocks
@@ -196,6 +203,13 @@ def parse_labelled(source: str, *, hearing: bool = False) -> ParsedInterview:
     if lede:
         parsed.lede = "\n\n".join([parsed.lede, *lede] if parsed.lede else lede)
     return parsed
+
+
+def _is_header_line(line: str) -> bool:
+    found = split_label(line)
+    return (
+        found is not None and found[0].casefold() in _HEADER_KEYS | _ROLE_WORDS.keys()
+    )
 
 
 def _read_header_block(

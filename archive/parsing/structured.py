@@ -14,6 +14,7 @@ import io
 import json
 import re
 
+from archive.markdown import unescape_plain
 from archive.parsing import text as t
 from archive.parsing.captions import (
     UNIDENTIFIED,
@@ -159,6 +160,14 @@ def _archive_document(data: dict) -> ParsedInterview:
         )
     if not parsed.turns:
         raise ParseError(f"{NOT_A_TRANSCRIPT}: it has no turns")
+    parsed.slug = t.trim(_text(data.get("slug"), "“slug”"))
+    if data.get("markup") == "plain":
+        # Stored text is plain text escaped for Markdown: read it back as the
+        # plain text it was, so it is escaped once, not twice.
+        parsed.markup = "plain"
+        parsed.lede = unescape_plain(parsed.lede)
+        for turn in parsed.turns:
+            turn.paragraphs = [unescape_plain(p) for p in turn.paragraphs]
     for turn in parsed.turns:
         if parsed.participant(turn.speaker) is None:
             parsed.participants.append(
