@@ -6,8 +6,6 @@ instead of one query per row, for display and for validation, and each
 row's id is checked against the turns already loaded.
 """
 
-import hashlib
-import json
 from collections import Counter
 from pathlib import PurePath
 
@@ -35,10 +33,11 @@ from archive.forms import (
     pack_source,
 )
 from archive.importer import (
-    _title_from_file_name,
     find_existing,
+    import_fingerprint,
     match_speakers,
     save_parsed,
+    title_from_file_name,
 )
 from archive.models import (
     Interview,
@@ -389,7 +388,7 @@ class InterviewAdmin(admin.ModelAdmin):
                 parsed,
                 source_name=filename,
                 source_text=parsed.source_text,
-                import_hash=import_hash(source, options),
+                import_hash=import_fingerprint(source, b"", options),
                 force=force,
                 dry_run=True,
                 speakers=chosen,
@@ -473,7 +472,7 @@ class InterviewAdmin(admin.ModelAdmin):
                     parsed,
                     source_name=filename,
                     source_text=parsed.source_text,
-                    import_hash=import_hash(source, options),
+                    import_hash=import_fingerprint(source, b"", options),
                     draft=draft,
                     force=force,
                     speakers=chosen,
@@ -560,25 +559,12 @@ def read_transcript(
     if options.get("title"):
         parsed.title = options["title"]
     if not parsed.title:
-        parsed.title = _title_from_file_name(PurePath(filename))
+        parsed.title = title_from_file_name(PurePath(filename))
         parsed.warnings.append(
             f"no title in the transcript: “{parsed.title}” is made from the "
             "file name (give one under Title)"
         )
     return parsed
-
-
-def import_hash(source: bytes, options: dict[str, str]) -> str:
-    """The fingerprint that tells an unchanged re-import from a changed one.
-
-    Made as the import command makes it for a file without a sidecar, so that
-    uploading a file the command imported, without options, changes nothing.
-    """
-    given = {key: value for key, value in options.items() if value}
-    fingerprint = hashlib.sha256()
-    for part in (source, b"", json.dumps(given).encode()):
-        fingerprint.update(hashlib.sha256(part).digest())
-    return fingerprint.hexdigest()
 
 
 def _plain(exc: ValidationError) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -144,21 +145,18 @@ def import_file(
         )
         parsing.apply_metadata(parsed, meta)
         if not parsed.title:
-            parsed.title = _title_from_file_name(path)
+            parsed.title = title_from_file_name(path)
     except OSError as exc:
         return Outcome(str(path), "failed", f"cannot read the file ({exc.strerror})")
     except ParseError as exc:
         return Outcome(str(path), "failed", str(exc))
 
-    fingerprint = hashlib.sha256()
-    for part in (raw, sidecar_raw, json.dumps(overrides.as_meta()).encode()):
-        fingerprint.update(hashlib.sha256(part).digest())
     try:
         return save_parsed(
             parsed,
             source_name=source_name or path.name,
             source_text=parsed.source_text,
-            import_hash=fingerprint.hexdigest(),
+            import_hash=import_fingerprint(raw, sidecar_raw, overrides.as_meta()),
             slug=meta.get("slug", ""),
             draft=draft or not meta.get("published", True),
             force=force,
@@ -169,7 +167,18 @@ def import_file(
         return Outcome(str(path), "failed", _validation_message(exc))
 
 
-def _title_from_file_name(path: Path) -> str:
+def import_fingerprint(raw: bytes, sidecar_raw: bytes, options: dict) -> str:
+    """What tells an unchanged re-import from a changed one: the source, its
+    sidecar, the options given, and the parser's version (a better parser
+    reads an old file anew)."""
+    fingerprint = hashlib.sha256(parsing.VERSION.encode())
+    given = {key: value for key, value in options.items() if value}
+    for part in (raw, sidecar_raw, json.dumps(given, sort_keys=True).encode()):
+        fingerprint.update(hashlib.sha256(part).digest())
+    return fingerprint.hexdigest()
+
+
+def title_from_file_name(path: Path) -> str:
     words = path.stem.replace("_", " ").replace("-", " ").split()
     return " ".join(words).capitalize() or "Untitled"
 
@@ -182,17 +191,27 @@ def _validation_message(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-def find_existing(*, source_name: str = "", slug: str = "") -> Interview | None:
-    """The interview an import of ``source_name`` (or to ``slug``) updates."""
+def find_existing(
+    *, source_name: str = "", slug: str = "", path: str = ""
+) -> Interview | None:
+    """The interview an import of ``source_name`` (or to ``slug``) updates.
+
+    A file imported alone may have come in with a folder before, under its
+    path inside that folder: the stored name that ends the file's ``path``
+    is the one.
+    """
     candidates = Interview.objects.select_related("source")
     existing = None
     if source_name:
         existing = candidates.filter(source_name=source_name).first()
         if existing is None and "/" not in source_name:
             # The file alone, first imported as part of a folder.
-            inside = list(
-                candidates.filter(source_name__endswith="/" + source_name)[:2]
-            )
+            where = "/" + Path(path).as_posix().lstrip("/")
+            inside = [
+                c
+                for c in candidates.filter(source_name__endswith="/" + source_name)
+                if where.endswith("/" + c.source_name)
+            ]
             existing = inside[0] if len(inside) == 1 else None
     if existing is None and slug:
         existing = candidates.filter(slug=slug).first()
@@ -227,7 +246,7 @@ def save_parsed(
     from archive.api import interview_document
 
     path = path or source_name
-    existing = find_existing(source_name=source_name, slug=slug)
+    existing = find_existing(source_name=source_name, slug=slug, path=path)
     outcome = Outcome(path, "created", warnings=list(parsed.warnings))
     if existing is not None:
         source = getattr(existing, "source", None)
@@ -237,7 +256,7 @@ def save_parsed(
             outcome.status, outcome.interview = "kept", existing
             outcome.warnings.append(
                 "edited in the admin since its last import; left as it is "
-                "(use --force to overwrite the edits)"
+                "(force the import to overwrite the edits)"
             )
         else:
             outcome.status = "updated"
@@ -317,7 +336,7 @@ def _write(
         },
     )
     interview.topics.set(_topics(parsed.topics))
-    speakers = _speakers(parsed, outcome, chosen)
+    speakers = _speakers(parsed, outcome, chosen, interview)
     _participants(interview, parsed, speakers)
     _sync_turns(interview, parsed, speakers)
     interview.refresh_turn_count()
@@ -380,19 +399,33 @@ def match_speakers(parsed: ParsedInterview) -> list[tuple[str, list[Speaker]]]:
 
 
 def _speakers(
-    parsed: ParsedInterview, outcome: Outcome, chosen: dict[str, Speaker]
+    parsed: ParsedInterview,
+    outcome: Outcome,
+    chosen: dict[str, Speaker],
+    interview: Interview,
 ) -> dict[str, Speaker]:
     """The Speaker for each name in the transcript: chosen, matched or created.
 
-    What the source says about them fills blanks; a curator's text is never
+    A chosen Speaker without a primary key means "create a new one even if
+    the name matches". A placeholder ("Guest 2") is this interview's own: a
+    re-import finds the one it made before, and no other interview's. What
+    the source says about people fills blanks; a curator's text is never
     replaced.
     """
     found: dict[str, Speaker] = {}
     matched = dict(match_speakers(parsed))
+    own = {
+        s.name: s
+        for s in Speaker.objects.filter(
+            Q(participations__interview=interview) | Q(turns__interview=interview)
+        ).distinct()
+    }
     for person in parsed.participants:
-        matches = (
-            [chosen[person.name]] if person.name in chosen else matched[person.name]
-        )
+        matches = matched[person.name]
+        if person.name in chosen:
+            matches = [chosen[person.name]]
+        elif person.placeholder and person.name in own:
+            matches = [own[person.name]]
         if len(matches) > 1:
             outcome.warnings.append(
                 f"“{person.name}” matches several speakers "

@@ -137,6 +137,9 @@ STORAGES = {
 # about ten form fields each); Django's default of 1,000 fields would refuse
 # to save them. Only staff reach the admin.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 40_000
+# The admin's import page posts whole transcripts (pasted, or carried from
+# its preview); the public site takes no POST at all.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 2**20
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -1,6 +1,7 @@
 """`manage.py import_transcript`: files, folders, re-imports and bad input."""
 
 import json
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -212,3 +213,107 @@ def test_the_source_text_and_its_hash_are_kept_for_provenance(tmp_path):
     source = Interview.objects.get().source
     assert source.text == PLAIN
     assert source.sha256 == hashlib.sha256(PLAIN.encode()).hexdigest()
+
+
+# --- Folders of real-world files ---------------------------------------------
+
+
+def test_a_folder_import_shows_progress_and_ends_with_a_summary(tmp_path):
+    (tmp_path / "one.txt").write_text(PLAIN)
+    (tmp_path / "two.md").write_text("**Ann Lee:** Hi.\n\n**Bo Chen:** Hello.\n")
+    (tmp_path / "three.vtt").write_text(
+        "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v Ann Lee>Hi.\n\n"
+        "00:00:02.000 --> 00:00:04.000\n<v Bo Chen>Hello there.\n"
+    )
+    (tmp_path / "README.md").write_text("# About these files\n\nNot a transcript.\n")
+    (tmp_path / "LICENSE").write_text("CC BY 4.0")
+    _, err = run(tmp_path)
+    assert re.search(r"\[#+\] 3/3 files +[\d.,]+/s +[\d.,]+ turns/s +0:00 left", err)
+    assert "3 files: 3 created; 6 turns" in err
+    assert Interview.objects.count() == 3
+
+    _, err = run(tmp_path)
+    assert "3 files: 3 unchanged; 6 turns" in err
+    assert Interview.objects.count() == 3
+
+
+def test_files_of_one_name_in_two_folders_are_two_interviews(tmp_path):
+    for show, speaker in (("podcast", "Ann Lee"), ("shipit", "Bo Chen")):
+        (tmp_path / show).mkdir()
+        (tmp_path / show / "episode-1.md").write_text(
+            f"**{speaker}:** Hi.\n\n**Cy Doe:** Hello.\n"
+        )
+    run(tmp_path)
+    assert sorted(Interview.objects.values_list("source_name", flat=True)) == [
+        "podcast/episode-1.md",
+        "shipit/episode-1.md",
+    ]
+    # The file alone, later, updates the interview it came from.
+    (tmp_path / "shipit" / "episode-1.md").write_text(
+        "**Bo Chen:** Hi again.\n\n**Cy Doe:** Hello.\n"
+    )
+    _, err = run(tmp_path / "shipit" / "episode-1.md")
+    assert "1 updated" in err
+    assert Interview.objects.count() == 2
+
+
+def test_a_draft_folder_import_publishes_nothing(tmp_path, client):
+    (tmp_path / "a.txt").write_text(PLAIN)
+    (tmp_path / "b.txt").write_text(PLAIN.replace("Hello", "Hi"))
+    run(tmp_path, "--draft")
+    assert not Interview.objects.filter(published=True).exists()
+    assert client.get("/api/interviews").json() == []
+
+
+def test_placeholder_speakers_are_never_shared_between_interviews(tmp_path):
+    for name in ("e01.txt", "e02.txt"):
+        (tmp_path / name).write_text(
+            f"Amit Varma: Welcome to {name}.\n\nGuest 2: Thanks.\n"
+        )
+    run(tmp_path)
+    guests = Speaker.objects.filter(name="Guest 2")
+    assert guests.count() == 2
+    assert Speaker.objects.filter(name="Amit Varma").count() == 1
+
+    # A corrected re-import keeps the interview's own placeholder.
+    (tmp_path / "e01.txt").write_text("Amit Varma: Welcome.\n\nGuest 2: Thanks!\n")
+    run(tmp_path)
+    assert Speaker.objects.filter(name="Guest 2").count() == 2
+
+
+def test_a_label_matches_an_existing_speaker_by_alias(tmp_path):
+    padre = Speaker.objects.create(name="Fr. Robert Ballecer", aliases="Padre")
+    path = tmp_path / "sn.txt"
+    path.write_text("PADRE:  Welcome.\n\nSTEVE:  Thanks.\n\nPADRE:  Go on.\n")
+    run(path)
+    turn = Turn.objects.order_by("position").first()
+    assert turn.speaker == padre
+
+
+def test_interviewer_and_interviewee_name_the_people_of_a_qa(tmp_path):
+    path = tmp_path / "qa.txt"
+    path.write_text(
+        "A short introduction to the talk.\n\n**What are norms?**\n\n"
+        "Rules of the road.\n"
+    )
+    run(path, "--interviewer", "Ann Lee", "--interviewee", "Tim Maurer")
+    interview = Interview.objects.get()
+    assert [(t.speaker.name, t.kind) for t in interview.turns.order_by("position")] == [
+        ("Ann Lee", "question"),
+        ("Tim Maurer", "answer"),
+    ]
+    roles = {p.speaker.name: p.role for p in interview.participants.all()}
+    assert roles == {"Ann Lee": "interviewer", "Tim Maurer": "guest"}
+
+
+def test_a_windows_1252_file_imports_with_its_curly_quotes(tmp_path, client):
+    path = tmp_path / "cp.txt"
+    path.write_bytes(
+        "Ann Lee: It\u2019s \u201cnorms\u201d.\n\nBo Chen: Caf\u00e9.\n".encode(
+            "cp1252"
+        )
+    )
+    run(path)
+    page = client.get(Interview.objects.get().get_absolute_url()).content.decode()
+    assert "It\u2019s \u201cnorms\u201d." in page
+    assert "Caf\u00e9." in page

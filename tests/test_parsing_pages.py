@@ -193,3 +193,10 @@ def test_a_paragraph_ending_that_recurs_is_not_a_header():
     turn = "Ann: " + "word " * 12 + "and so on (Voice\nOverlap) --\n\nBob: Yes.\n\n"
     source = turn * 3
     assert remove_page_furniture(source) == source
+
+
+def test_a_recurring_stage_direction_is_not_a_header():
+    # Security Now! 450: "[Clip]" between short turns, at even intervals of
+    # blank lines but with only a line of text between them.
+    source = "LEO:  All right.\n\n\n\n[Clip]\n\n\n\nLEO:  Wow.\n\n\n\n" * 6
+    assert remove_page_furniture(source) == source

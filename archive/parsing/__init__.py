@@ -41,6 +41,9 @@ __all__ = [
     "read_sidecar",
 ]
 
+# Raised when the parsers read the same file differently, so that re-importing
+# an unchanged file applies the change.
+VERSION = "2"
 # Text formats first: front matter and markup detection apply to them.
 TEXT_FORMATS = ("labels", "hearing", "qa")
 FORMATS = (*TEXT_FORMATS, "vtt", "srt", "json", "csv")

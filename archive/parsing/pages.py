@@ -148,15 +148,18 @@ def _regular_repeats(lines: list[str], content: list[int]) -> set[int]:
     Used only when the text has neither form feeds nor page numbers: a
     heading that recurs at uneven intervals is the text's own.
     """
+    # Where each short line occurs, as content positions: blank lines vary
+    # from page to page, the lines of text on a full page hardly.
     where: dict[str, list[int]] = defaultdict(list)
-    for i in content:
+    for n, i in enumerate(content):
         if _header_like(lines[i]):
-            where[_key(lines[i])].append(i)
+            where[_key(lines[i])].append(n)
     found: set[int] = set()
     for places in where.values():
         if len(places) < 3:
             continue
         gaps = [b - a for a, b in itertools.pairwise(places)]
+        places = [content[n] for n in places]
         # Pages hold the same number of lines, give or take a few. Three
         # occurrences can be that regular by chance (the last line of a
         # wrapped paragraph, "(Voice Overlap) --"), four hardly.
