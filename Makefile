@@ -6,7 +6,7 @@ PORT ?= 8000
 WORKERS ?= 3
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/archive
 
-.PHONY: venv run setup test test-sqlite test-postgres lint format bench clean
+.PHONY: venv run setup test test-sqlite test-postgres lint format bench corpus-report clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,3 +62,8 @@ bench: venv
 
 clean:
 	rm -rf $(VENV) staticfiles
+
+# Opt-in: dry-run imports every transcript of ../shared/corpus and measures
+# how many turns come back from structured sources rendered as messy text.
+corpus-report: venv
+	$(PY) bench/corpus_report.py --dir ../shared/corpus

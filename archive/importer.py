@@ -17,7 +17,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -414,12 +414,21 @@ def _speakers(
     """
     found: dict[str, Speaker] = {}
     matched = dict(match_speakers(parsed))
-    own = {
-        s.name: s
-        for s in Speaker.objects.filter(
-            Q(participations__interview=interview) | Q(turns__interview=interview)
-        ).distinct()
-    }
+    own = {}
+    if any(person.placeholder for person in parsed.participants):
+        own = {
+            s.name: s
+            for s in Speaker.objects.filter(
+                Exists(
+                    Participant.objects.filter(
+                        interview=interview, speaker=OuterRef("pk")
+                    )
+                )
+                | Exists(
+                    Turn.objects.filter(interview=interview, speaker=OuterRef("pk"))
+                )
+            )
+        }
     for person in parsed.participants:
         matches = matched[person.name]
         if person.name in chosen:

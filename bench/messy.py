@@ -141,8 +141,12 @@ def _short_labels(speakers: list[str], style: Style) -> dict[str, str]:
     names = list(dict.fromkeys(speakers))
     words = {
         # Initials, titles and suffixes ("J.", "Dr.", ", Jr.") are never a
-        # short form.
-        name: [w for w in name.split(",")[0].split() if not w.endswith(".")]
+        # short form; nor is a number ("Guest 2").
+        name: [
+            w
+            for w in name.split(",")[0].split()
+            if w[0].isalpha() and not w.endswith(".")
+        ]
         for name in names
     }
     shorts = {}

@@ -65,14 +65,10 @@ def test_known_turns_survive_every_messy_layout(corpus, source):
     assert min(shares.values()) >= 0.99, shares
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="labels the label parser does not read: names with a comma "
-    "(“John G. Roberts, Jr.:”), with a number (“Guest 2:”), role words "
-    "(“Guest:”) — see the corpus report",
-)
 @pytest.mark.parametrize("source", corpus_report.GROUND_TRUTH)
 def test_known_turns_with_their_real_speaker_names_survive(corpus, source):
+    """The real names: "John G. Roberts, Jr.", "Guest 2", "Guest"."""
     results = corpus_report.ground_truth(corpus, source, LIMIT)
     shares = {r.style: r.share for r in results if not r.style.endswith("aliased")}
+    assert shares["clean"] == 1.0
     assert min(shares.values()) >= 0.99, shares

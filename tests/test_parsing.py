@@ -491,3 +491,39 @@ def test_markdown_front_matter_is_metadata_and_declares_the_speakers():
 def test_bad_front_matter_is_refused_with_a_reason(front, reason):
     with pytest.raises(ParseError, match=reason):
         parse(f"---\n{front}---\n\nAnn: Hi.\n\nBo: Hi.\n")
+
+
+def test_a_label_with_a_generational_suffix_is_one_label():
+    parsed = parse(
+        "John G. Roberts, Jr.: We will hear argument.\n\n"
+        "Donald F. Turner: Mr. Chief Justice.\n\n"
+        "John G. Roberts, Jr.: Thank you.\n"
+    )
+    assert [t.speaker for t in parsed.turns] == [
+        "John G. Roberts, Jr.",
+        "Donald F. Turner",
+        "John G. Roberts, Jr.",
+    ]
+
+
+def test_a_role_word_after_the_first_turn_is_a_speaker_and_not_another_guest():
+    parsed = parse(
+        "Guest 2: Welcome.\n\nAmit Varma: Hi there.\n\nGuest: Thanks.\n\n"
+        "Amit Varma: Right.\n"
+    )
+    assert [t.speaker for t in parsed.turns] == [
+        "Guest 2",
+        "Amit Varma",
+        "Guest",
+        "Amit Varma",
+    ]
+
+
+def test_words_that_open_a_paragraph_with_a_colon_are_not_speakers():
+    parsed = parse(
+        "HOSTS:\tSteve Gibson & Leo Laporte\n\nSTEVE:  Two listeners asked.\n\n"
+        'Or:  "A user asks one thing."\n\nOr:  "Another asks a second."\n\n'
+        "LEO:  Good.\n"
+    )
+    assert [t.speaker for t in parsed.turns] == ["Steve Gibson", "Leo Laporte"]
+    assert parsed.turns[0].paragraphs[1] == 'Or:  "A user asks one thing."'

@@ -16,8 +16,10 @@ from archive.parsing.document import (
 )
 
 # "Haenle: …", "**Tim Maurer:** …", "**Tim Maurer**: …", "STEVE:  …"
+# "John G. Roberts, Jr.:" — a generational suffix after a comma is part of it.
 _LABEL = re.compile(
-    r"^(?:\*\*)?(?P<label>[^\W\d_][\w.'’\-]*(?:[ \u00a0][\w.'’\-]+){0,4}?)"
+    r"^(?:\*\*)?(?P<label>[^\W\d_][\w.'’\-]*(?:[ \u00a0][\w.'’\-]+){0,4}?"
+    r"(?:,[ \u00a0](?:Jr|JR|Sr|SR|II|III|IV)\.?)?)"
     r"(?:\*\*)?[ \t]*:(?:\*\*)?[ \t\u00a0]+(?P<rest>\S.*)$",
     re.DOTALL,
 )
@@ -85,12 +87,25 @@ _ATTRIBUTION = re.compile(
 _RIGHTS = re.compile(r"^(?:copyright\b|©|\(c\)\s*\d{4})", re.I)
 
 
+# Words that open a paragraph with a colon but never name anyone: "Or:  …",
+# "Second:  …", "Update:  …".
+_NOT_NAMES = {
+    "or", "and", "but", "so", "also", "then", "now", "next", "finally", "first",
+    "second", "third", "fourth", "fifth", "last", "note", "notes", "update",
+    "edit", "example", "quote", "yes", "no", "well", "okay", "ok", "thus",
+    "hence", "however", "therefore", "meanwhile", "result", "conclusion",
+    "summary", "background", "warning", "caution", "important", "tip", "ps",
+}  # fmt: skip
+
+
 def split_label(paragraph: str) -> tuple[str, str] | None:
     m = _LABEL.match(paragraph)
     if not m:
         return None
     label = m["label"].strip(" \u00a0")
     words = label.replace("\u00a0", " ").split()
+    if label.casefold() in _NOT_NAMES:
+        return None
     for word in words:
         # "Guest 2", "Speaker 1": a number after a name is part of it.
         if not (word[0].isupper() or word.casefold() in _PARTICLES or word.isdigit()):
@@ -165,10 +180,14 @@ def parse_labelled(source: str, *, hearing: bool = False) -> ParsedInterview:
         if (found := split_turn(block, hearing=hearing)) is not None
     )
 
-    def is_turn_label(label: str) -> bool:
+    def is_turn_label(label: str, rest: str) -> bool:
         key = label.casefold()
-        if key in _HEADER_KEYS or key in _ROLE_WORDS:
+        if key in _HEADER_KEYS:
             return False
+        if key in _ROLE_WORDS:
+            # "Guest: Paul Haenle" declares someone before the first turn;
+            # "Guest: Thanks." is a turn by a guest nobody named.
+            return bool(parsed.turns) or not _declared_names(rest)
         if not parsed.participants:
             return True
         declared = {w.casefold() for p in parsed.participants for w in p.name.split()}
@@ -182,7 +201,7 @@ def parse_labelled(source: str, *, hearing: bool = False) -> ParsedInterview:
     current: ParsedTurn | None = None
     for block in blocks:
         found = split_turn(block, hearing=hearing)
-        if found and is_turn_label(found[0]):
+        if found and is_turn_label(found[0], found[1]):
             label, rest, start = found
             current = ParsedTurn(
                 speaker=label, label=label, paragraphs=[rest], start=start

@@ -266,7 +266,7 @@ def _runs_on(before: str, after: str, width: int) -> bool:
     before, after = t.trim(before), t.trim(after)
     if not before or not after or split_label(after):
         return False
-    if not before.endswith(t._SENTENCE_END):
+    if not before.endswith(t.SENTENCE_END):
         return True
     # Hard-wrapped: a line broke here only if the next word did not fit.
     return bool(width) and len(before) + 1 + len(after.split()[0]) > width

@@ -10,7 +10,7 @@ from archive.parsing.document import ParsedInterview, ParsedTurn, ParseError
 # non-breaking space is part of the text and must survive.
 _BLANKS = " \t\r\n\f\v"
 # A paragraph that ends in one of these was not cut mid-sentence.
-_SENTENCE_END = tuple('.!?:;…"”’)]*_—–-')
+SENTENCE_END = tuple('.!?:;…"”’)]*_—–-')
 
 
 def decode(data: bytes) -> str:
@@ -96,7 +96,7 @@ def is_cut_mid_sentence(previous: str, following: str) -> bool:
     previous, following = trim(previous), trim(following)
     if not previous or not following:
         return False
-    return not previous.endswith(_SENTENCE_END) and following[0].islower()
+    return not previous.endswith(SENTENCE_END) and following[0].islower()
 
 
 def append_paragraph(paragraphs: list[str], text: str) -> None:
@@ -217,10 +217,15 @@ def resolve_labels(parsed: ParsedInterview) -> None:
             resolved[label] = _canonical_case(exact[0], declared)
             continue
         parts = _name_parts(key)
+        # "Guest" and "Guest 2" are two people, whatever their words share.
         candidates = {
             n
             for n in full_names
-            if name_key(n) != key and parts and set(parts) <= set(_name_parts(n))
+            if name_key(n) != key
+            and parts
+            and set(parts) <= set(_name_parts(n))
+            and not is_placeholder_name(label)
+            and not is_placeholder_name(n)
         }
         distinct = {name_key(n) for n in candidates}
         if len(distinct) == 1:
