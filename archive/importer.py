@@ -66,7 +66,7 @@ class Overrides:
 @dataclass
 class Outcome:
     path: str
-    status: str  # created, updated, unchanged, kept, failed
+    status: str  # created, updated, unchanged, kept, skipped, failed
     message: str = ""
     interview: Interview | None = None
     warnings: list[str] = field(default_factory=list)
@@ -148,6 +148,8 @@ def import_file(
             parsed.title = title_from_file_name(path)
     except OSError as exc:
         return Outcome(str(path), "failed", f"cannot read the file ({exc.strerror})")
+    except parsing.NotATranscript as exc:
+        return Outcome(str(path), "skipped", str(exc))
     except ParseError as exc:
         return Outcome(str(path), "failed", str(exc))
 

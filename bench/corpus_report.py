@@ -52,9 +52,6 @@ SOURCES = {
     "oyez": "scotus-oyez",
 }
 GROUND_TRUTH = ("oyez", "seenunseen-vtt")
-# Oyez transcripts are "<term>.<docket>-tNN.json"; the other JSON files of a
-# case are its metadata, not transcripts.
-_OYEZ_TRANSCRIPT = re.compile(r"-t\d+\.json$")
 
 
 def corpus_dir(given: Path, workdir: Path) -> Path | None:
@@ -72,16 +69,14 @@ def corpus_dir(given: Path, workdir: Path) -> Path | None:
 
 
 def source_files(corpus: Path, source: str, limit: int = 0) -> list[Path]:
-    """The transcript files of one source, as a folder import would list
-    them (Oyez case metadata aside); the first ``limit`` when given."""
+    """The files of one source, as a folder import lists them; the first
+    ``limit`` when given."""
     from archive.importer import transcript_files
 
     folder = corpus / SOURCES[source]
     if not folder.is_dir():
         return []
     files = transcript_files(folder)
-    if source == "oyez":
-        files = [p for p in files if _OYEZ_TRANSCRIPT.search(p.name)]
     return files[:limit] if limit else files
 
 
@@ -91,6 +86,7 @@ class ImportStats:
     files: int = 0
     parsed: int = 0
     failed: dict[str, list[str]] = field(default_factory=dict)  # reason: files
+    skipped: dict[str, list[str]] = field(default_factory=dict)  # not transcripts
     turns: int = 0
     speakers: int = 0
     warnings: int = 0
@@ -109,6 +105,7 @@ def import_source(corpus: Path, source: str, limit: int = 0) -> ImportStats:
 
     stats = ImportStats(source)
     failed: dict[str, list[str]] = defaultdict(list)
+    skipped: dict[str, list[str]] = defaultdict(list)
     kinds: dict[str, int] = defaultdict(int)
     speakers: set[str] = set()
     began = time.perf_counter()
@@ -121,6 +118,9 @@ def import_source(corpus: Path, source: str, limit: int = 0) -> ImportStats:
         if outcome.failed:
             failed[_reason(outcome.message)].append(path.name)
             continue
+        if outcome.status == "skipped":
+            skipped[_reason(outcome.message)].append(path.name)
+            continue
         stats.parsed += 1
         turns = outcome.document["turns"]
         stats.turns += len(turns)
@@ -130,6 +130,7 @@ def import_source(corpus: Path, source: str, limit: int = 0) -> ImportStats:
             kinds[_reason(warning)] += 1
     stats.seconds = round(time.perf_counter() - began, 2)
     stats.failed = dict(failed)
+    stats.skipped = dict(skipped)
     stats.speakers = len(speakers)
     stats.warning_kinds = dict(kinds)
     return stats
@@ -270,12 +271,17 @@ def print_report(imports: list[ImportStats], truth: dict[str, list]) -> None:
     for s in imports:
         print(
             f"\n{s.source}: {s.files} files, {s.parsed} parsed, "
-            f"{s.files - s.parsed} failed, {s.turns} turns, "
+            f"{sum(map(len, s.failed.values()))} failed, "
+            f"{sum(map(len, s.skipped.values()))} skipped (not transcripts), "
+            f"{s.turns} turns, "
             f"{s.speakers} distinct speakers, {s.warnings} warnings, {s.seconds} s"
         )
         for reason, names in sorted(s.failed.items(), key=lambda x: -len(x[1])):
             shown = ", ".join(names[:8]) + (" …" if len(names) > 8 else "")
             print(f"  failed ×{len(names)}: {reason}\n    {shown}")
+        for reason, names in sorted(s.skipped.items(), key=lambda x: -len(x[1])):
+            shown = ", ".join(names[:8]) + (" …" if len(names) > 8 else "")
+            print(f"  skipped ×{len(names)}: {reason}\n    {shown}")
         for kind, count in sorted(s.warning_kinds.items(), key=lambda x: -x[1])[:5]:
             print(f"  warning ×{count}: {kind}")
     for source, results in truth.items():

@@ -317,3 +317,33 @@ def test_a_windows_1252_file_imports_with_its_curly_quotes(tmp_path, client):
     page = client.get(Interview.objects.get().get_absolute_url()).content.decode()
     assert "It\u2019s \u201cnorms\u201d." in page
     assert "Caf\u00e9." in page
+
+
+def test_files_that_are_not_transcripts_are_skipped_not_failed(tmp_path):
+    (tmp_path / "21-376-t01.json").write_text(
+        json.dumps(
+            {
+                "title": "Oral Argument - November 09, 2022",
+                "transcript": {
+                    "sections": [
+                        {
+                            "turns": [
+                                {
+                                    "start": 0.37,
+                                    "speaker": {"name": "John G. Roberts, Jr."},
+                                    "text_blocks": [{"text": "We will hear argument."}],
+                                }
+                            ]
+                        }
+                    ]
+                },
+            }
+        )
+    )
+    (tmp_path / "21-376.json").write_text(
+        json.dumps({"docket_number": "21-376", "name": "Biden v. Nebraska"})
+    )
+    _, err = run(tmp_path)
+    assert "2 files: 1 created, 1 skipped" in err
+    assert "skipped: " in err and "21-376.json" in err and "not a transcript" in err
+    assert Interview.objects.get().title == "Oral Argument - November 09, 2022"

@@ -16,6 +16,7 @@ from archive.markdown import escape_plain
 from archive.parsing import text as t
 from archive.parsing.captions import parse_srt, parse_vtt
 from archive.parsing.document import (
+    NotATranscript,
     ParsedInterview,
     ParsedSpeaker,
     ParsedTurn,
@@ -31,6 +32,7 @@ from archive.parsing.structured import parse_csv, parse_json
 __all__ = [
     "FORMATS",
     "SUFFIXES",
+    "NotATranscript",
     "ParseError",
     "ParsedInterview",
     "ParsedSpeaker",

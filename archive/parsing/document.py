@@ -7,6 +7,11 @@ class ParseError(ValueError):
     """The input is not a transcript we can read; the message says why."""
 
 
+class NotATranscript(ParseError):
+    """The file is something else that lives beside transcripts (a case's
+    metadata, an episode list): a folder import skips it instead of failing."""
+
+
 @dataclass
 class ParsedSpeaker:
     """A person the source declares (header, sidebar or sidecar)."""

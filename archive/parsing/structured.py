@@ -22,6 +22,7 @@ from archive.parsing.captions import (
     build_interview,
 )
 from archive.parsing.document import (
+    NotATranscript,
     ParsedInterview,
     ParsedSpeaker,
     ParsedTurn,
@@ -64,7 +65,7 @@ def parse_json(source: str) -> ParsedInterview:
     if isinstance(data, dict) and "transcript" in data:
         return _oyez(data)
     if isinstance(data, dict) and _OYEZ_CASE_KEYS & data.keys():
-        raise ParseError(
+        raise NotATranscript(
             "this is Oyez case metadata, not a transcript; the transcripts are "
             "the files ending in -t01.json, -t02.json, …"
         )
@@ -72,7 +73,10 @@ def parse_json(source: str) -> ParsedInterview:
         return _rows_document(data)
     if isinstance(data, dict):
         keys = ", ".join(sorted(map(str, data))[:10]) or "none"
-        why = f"expected “turns” or “transcript”, found the keys {keys}"
+        raise NotATranscript(
+            f"{NOT_A_TRANSCRIPT}: expected “turns” or “transcript”, "
+            f"found the keys {keys}"
+        )
     else:
         why = f"expected an object or a list, found {_json_type(data)}"
     raise ParseError(f"{NOT_A_TRANSCRIPT}: {why}")

@@ -227,9 +227,11 @@ def resolve_labels(parsed: ParsedInterview) -> None:
             and not is_placeholder_name(label)
             and not is_placeholder_name(n)
         }
-        distinct = {name_key(n) for n in candidates}
+        # "Fr. Robert Ballecer" and "FATHER ROBERT BALLECER" are one person.
+        distinct = {tuple(_name_parts(n)) for n in candidates}
         if len(distinct) == 1:
-            resolved[label] = _canonical_case(sorted(candidates, key=len)[-1], declared)
+            best = sorted(candidates, key=lambda n: (n in declared, len(n)))[-1]
+            resolved[label] = _canonical_case(best, declared)
         else:
             if len(distinct) > 1:
                 parsed.warnings.append(

@@ -15,7 +15,7 @@ from archive.management.progress import Progress
 from archive.parsing import FORMATS
 from archive.parsing.text import parse_date
 
-_STATUS_ORDER = ("created", "updated", "unchanged", "kept", "failed")
+_STATUS_ORDER = ("created", "updated", "unchanged", "kept", "skipped", "failed")
 
 
 class Command(BaseCommand):
@@ -91,7 +91,7 @@ class Command(BaseCommand):
 
         show_progress = len(files) > 1 and not options["no_progress"]
         progress = Progress(self.stderr, "files") if show_progress else None
-        documents, failures, warnings = [], [], []
+        documents, failures, warnings, skipped = [], [], [], []
         counts: Counter = Counter()
         turns = 0
         for done, (path, source_name) in enumerate(files, 1):
@@ -107,6 +107,8 @@ class Command(BaseCommand):
             warnings += [(path, w) for w in outcome.warnings]
             if outcome.failed:
                 failures.append(outcome)
+            elif outcome.status == "skipped":
+                skipped.append(outcome)
             elif options["json"]:
                 documents.append(outcome.document)
             elif not show_progress:
@@ -125,6 +127,8 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2))
         for path, warning in warnings:
             self.stderr.write(f"warning: {path}: {warning}")
+        for outcome in skipped:
+            self.stderr.write(f"skipped: {outcome.path}: {outcome.message}")
         for outcome in failures:
             self.stderr.write(
                 self.style.ERROR(f"error: {outcome.path}: {outcome.message}")
