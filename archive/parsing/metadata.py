@@ -12,7 +12,7 @@ import yaml
 from archive.parsing import text as t
 from archive.parsing.document import ParsedInterview, ParsedSpeaker, ParseError
 
-_TEXT_FIELDS = (
+TEXT_FIELDS = (
     "title",
     "date_note",
     "series",
@@ -25,7 +25,7 @@ _TEXT_FIELDS = (
     "rights",
 )
 KNOWN_KEYS = {
-    *_TEXT_FIELDS,
+    *TEXT_FIELDS,
     "date",
     "topics",
     "participants",
@@ -111,7 +111,7 @@ def check_metadata(meta: dict, name: str) -> dict:
         meta["date"] = _date_text(meta["date"], name)
     if "episode" in meta:
         meta["episode"] = str(meta["episode"])
-    for key in _TEXT_FIELDS:
+    for key in TEXT_FIELDS:
         if key in meta and not isinstance(meta[key], str):
             raise ParseError(f"{name}: {key} must be text")
     people = []
@@ -148,7 +148,7 @@ def _date_text(value, name: str) -> str:
 
 def apply_metadata(parsed: ParsedInterview, meta: dict) -> None:
     """Lay metadata over what was parsed; given values win."""
-    for key in (*_TEXT_FIELDS, "date"):
+    for key in (*TEXT_FIELDS, "date"):
         if meta.get(key):
             setattr(parsed, key, meta[key])
     if "topics" in meta:

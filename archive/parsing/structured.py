@@ -28,21 +28,10 @@ from archive.parsing.document import (
     ParsedTurn,
     ParseError,
 )
+from archive.parsing.metadata import TEXT_FIELDS
 
 NOT_A_TRANSCRIPT = "this JSON is not a transcript we can read"
 
-# The metadata of the archive's shape, all text.
-_TEXT_FIELDS = (
-    "title",
-    "series",
-    "outlet",
-    "episode",
-    "medium",
-    "source_url",
-    "lede",
-    "attribution",
-    "rights",
-)
 _KINDS = {"question", "answer", "remark"}
 # Keys of an Oyez case file, which lists a case's hearings but holds none.
 _OYEZ_CASE_KEYS = {"docket_number", "oral_argument_audio", "first_party", "heard_by"}
@@ -107,7 +96,7 @@ def _text(value, where: str) -> str:
 def _archive_document(data: dict) -> ParsedInterview:
     """The archive's own export, read back as it was written."""
     parsed = ParsedInterview(markup="markdown")
-    for key in _TEXT_FIELDS:
+    for key in TEXT_FIELDS:
         setattr(parsed, key, t.trim(_text(data.get(key), f"“{key}”")))
     parsed.date = _archive_date(data)
     topics = data.get("topics") or []
