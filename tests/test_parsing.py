@@ -527,3 +527,14 @@ def test_words_that_open_a_paragraph_with_a_colon_are_not_speakers():
     )
     assert [t.speaker for t in parsed.turns] == ["Steve Gibson", "Leo Laporte"]
     assert parsed.turns[0].paragraphs[1] == 'Or:  "A user asks one thing."'
+
+
+def test_a_break_marker_with_only_a_time_is_not_a_turn():
+    parsed = parse(
+        "**Ann Lee:** One.\n\n**Break**: \\[24:02\\]\n\n**Bo Chen:** Two.\n\n"
+        "\\[25:00\\]\n\nThree.\n"
+    )
+    assert [(t.speaker, t.paragraphs) for t in parsed.turns] == [
+        ("Ann Lee", ["One."]),
+        ("Bo Chen", ["Two.", "Three."]),
+    ]

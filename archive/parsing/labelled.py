@@ -63,7 +63,7 @@ _EPISODE = re.compile(
 # "[00:03:59]", "\\[03:59\\]" (escaped in Markdown), "(03:59)", "[1:02:03.5]".
 _TIME = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
 _BRACKETED_TIME = re.compile(
-    rf"^(?:\\?\[(?P<a>{_TIME})\\?\]|\((?P<b>{_TIME})\))[ \t\u00a0]*(?=\S)"
+    rf"^(?:\\?\[(?P<a>{_TIME})\\?\]|\((?P<b>{_TIME})\))[ \t\u00a0]*"
 )
 # A bare "00:03:59" counts only in front of a speaker label.
 _BARE_TIME = re.compile(rf"^(?P<a>{_TIME})[ \t\u00a0]+(?=\S)")
@@ -201,6 +201,9 @@ def parse_labelled(source: str, *, hearing: bool = False) -> ParsedInterview:
     current: ParsedTurn | None = None
     for block in blocks:
         found = split_turn(block, hearing=hearing)
+        if found and not found[1]:
+            # "**Break**: \\[24:02\\]": a marker in the recording, not a turn.
+            continue
         if found and is_turn_label(found[0], found[1]):
             label, rest, start = found
             current = ParsedTurn(
@@ -210,7 +213,8 @@ def parse_labelled(source: str, *, hearing: bool = False) -> ParsedInterview:
         elif current is not None:
             # A time at the start of a later paragraph marks where the
             # recording is, not something anyone said.
-            t.append_paragraph(current.paragraphs, strip_time(block)[1])
+            if text := strip_time(block)[1]:
+                t.append_paragraph(current.paragraphs, text)
         else:
             _read_header_block(parsed, block, split_label(block), lede)
 
