@@ -347,3 +347,25 @@ def test_files_that_are_not_transcripts_are_skipped_not_failed(tmp_path):
     assert "2 files: 1 created, 1 skipped" in err
     assert "skipped: " in err and "21-376.json" in err and "not a transcript" in err
     assert Interview.objects.get().title == "Oral Argument - November 09, 2022"
+
+
+def test_markup_option_overrides_the_detection(tmp_path, client):
+    path = tmp_path / "stars.txt"
+    path.write_text("Ann Lee: The **Tallinn** manual.\n\nBo Chen: Yes.\n")
+    run(path, "--markup", "plain")
+    page = client.get(Interview.objects.get().get_absolute_url()).content.decode()
+    assert "The **Tallinn** manual." in page
+    assert "<strong>Tallinn</strong>" not in page
+
+
+def test_a_format_option_reads_a_hearing(tmp_path):
+    path = tmp_path / "hearing.txt"
+    path.write_text(
+        "The Chairman. The committee will come to order.\n\n"
+        "Mr. Smith. Thank you, Mr. Chairman.\n\n"
+        "The Chairman. Proceed.\n"
+    )
+    run(path, "--format", "hearing")
+    assert [
+        t.speaker.name for t in Interview.objects.get().turns.order_by("position")
+    ] == ["The Chairman", "Mr. Smith", "The Chairman"]

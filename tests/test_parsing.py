@@ -538,3 +538,25 @@ def test_a_break_marker_with_only_a_time_is_not_a_turn():
         ("Ann Lee", ["One."]),
         ("Bo Chen", ["Two.", "Three."]),
     ]
+
+
+def test_someone_who_speaks_once_is_a_speaker_when_written_like_the_others():
+    parsed = parse(
+        "HOSTS:\tSteve Gibson & Leo Laporte\n\n"
+        "JASON HOWELL:  Coming up on Security Now.\n\n"
+        "STEVE:  Hi.\n\nLEO:  Hello.\n\nMALE VOICE:  Cancel or allow?\n\n"
+        "STEVE:  Allow.\n\nAnyway:  the point is made.\n\nLEO:  And Jason?\n\n"
+        "JASON:  Here.\n\nLEO:  Good.\n\nJASON:  Bye.\n"
+    )
+    assert [t.speaker for t in parsed.turns] == [
+        "Jason Howell",
+        "Steve Gibson",
+        "Leo Laporte",
+        "Male Voice",
+        "Steve Gibson",
+        "Leo Laporte",
+        "Jason Howell",
+        "Leo Laporte",
+        "Jason Howell",
+    ]
+    assert parsed.turns[4].paragraphs == ["Allow.", "Anyway:  the point is made."]

@@ -56,6 +56,8 @@ _HEADER_KEYS = {
     "copyright",
     "attribution",
     "recorded",
+    "length",
+    "running time",
 }
 _EPISODE = re.compile(
     r"^(?:Episode|Ep\.?)\s+(?P<number>[\w.\-]+)\s*[:.\-–—]\s*(?P<title>.+)$", re.I
@@ -179,6 +181,15 @@ def parse_labelled(source: str, *, hearing: bool = False) -> ParsedInterview:
         for block in blocks
         if (found := split_turn(block, hearing=hearing)) is not None
     )
+    bold = {
+        found[0]
+        for block in blocks
+        if block.startswith("**") and (found := split_turn(block, hearing=hearing))
+    }
+    # The file's own way of writing labels, from those used more than once.
+    regulars = [label for label, n in candidates.items() if n > 1]
+    upper_style = sum(map(str.isupper, regulars)) > len(regulars) / 2
+    bold_style = sum(label in bold for label in regulars) > len(regulars) / 2
 
     def is_turn_label(label: str, rest: str) -> bool:
         key = label.casefold()
@@ -195,7 +206,17 @@ def parse_labelled(source: str, *, hearing: bool = False) -> ParsedInterview:
         # Titles address someone: "Mr. Smith" is Smith, "The Chairman" whoever
         # chairs.
         words = {w.strip(".").casefold() for w in label.split()} - t.TITLES
-        return candidates[label] > 1 or key in declared or words <= declared
+        if candidates[label] > 1 or key in declared or words <= declared:
+            return True
+        # Someone who speaks once ("MALE VOICE:", "JASON HOWELL:" before
+        # "JASON:"), written the way this file writes its speakers; a
+        # mixed-case word once ("Anyway:", "Three:") is more likely prose,
+        # and before the first turn a header ("Episode 92: Title").
+        if bold_style:
+            return label in bold
+        if upper_style:
+            return label.isupper()
+        return bool(parsed.turns) and len(label.split()) > 1 and not label.isupper()
 
     lede: list[str] = []
     current: ParsedTurn | None = None
