@@ -593,10 +593,11 @@ class MergeSpeakersForm(forms.Form):
 
 @admin.register(Speaker)
 class SpeakerAdmin(admin.ModelAdmin):
-    list_display = ["name", "affiliation", "slug", "turns"]
+    list_display = ["name", "affiliation", "slug", "turns", "placeholder"]
+    list_filter = ["placeholder"]
     search_fields = ["name", "aliases", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    fields = ["name", "slug", "aliases", "affiliation", "bio"]
+    fields = ["name", "slug", "aliases", "affiliation", "placeholder", "bio"]
     actions = ["merge"]
 
     def get_queryset(self, request):

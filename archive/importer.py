@@ -443,6 +443,8 @@ def _speakers(
                 f"({', '.join(s.slug for s in matches)}); used {matches[0].slug}"
             )
         speaker = matches[0] if matches else Speaker(name=person.name)
+        if speaker.pk is None:
+            speaker.placeholder = person.placeholder
         changed = speaker.pk is None
         for attr in ("bio", "affiliation"):
             if getattr(person, attr) and not getattr(speaker, attr):

@@ -228,6 +228,11 @@ class Speaker(models.Model):
         "(for example “Dr. Tim Maurer”).",
     )
     affiliation = models.CharField(max_length=300, blank=True)
+    placeholder = models.BooleanField(
+        default=False,
+        help_text="A stand-in for someone a transcript does not name (“Guest 2”, "
+        "“Unknown”): kept out of the speaker directory, never matched by name.",
+    )
     bio = models.TextField(blank=True, help_text="Markdown.")
     bio_html = models.TextField(blank=True, editable=False)
 

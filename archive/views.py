@@ -48,7 +48,8 @@ def home(request):
     published_participations = Q(participations__interview__published=True)
     context = {
         "newest": _published_interview_cards(interviews.newest_first())[:8],
-        "speakers": Speaker.objects.annotate(
+        "speakers": Speaker.objects.filter(placeholder=False)
+        .annotate(
             interview_count=Count("participations", filter=published_participations)
         )
         .filter(interview_count__gt=0)
@@ -182,6 +183,7 @@ def interview_export(request, slug, suffix):
 def speaker_list(request):
     speakers = (
         Speaker.objects.public()
+        .filter(placeholder=False)
         .annotate(
             interview_count=Count(
                 "participations",

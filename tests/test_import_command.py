@@ -369,3 +369,14 @@ def test_a_format_option_reads_a_hearing(tmp_path):
     assert [
         t.speaker.name for t in Interview.objects.get().turns.order_by("position")
     ] == ["The Chairman", "Mr. Smith", "The Chairman"]
+
+
+def test_placeholder_speakers_stay_out_of_the_speaker_directory(tmp_path, client):
+    (tmp_path / "e01.txt").write_text("Amit Varma: Welcome.\n\nGuest 2: Thanks.\n")
+    run(tmp_path / "e01.txt")
+    guest = Speaker.objects.get(name="Guest 2")
+    assert guest.placeholder
+    directory = client.get("/speakers/").content.decode()
+    assert "Amit Varma" in directory and "Guest 2" not in directory
+    page = client.get(Interview.objects.get().get_absolute_url()).content.decode()
+    assert "Guest 2" in page
