@@ -445,6 +445,8 @@ def _speakers(
         speaker = matches[0] if matches else Speaker(name=person.name)
         if speaker.pk is None:
             speaker.placeholder = person.placeholder
+            if not person.placeholder and person.name not in chosen:
+                _warn_of_namesakes(person.name, outcome)
         changed = speaker.pk is None
         for attr in ("bio", "affiliation"):
             if getattr(person, attr) and not getattr(speaker, attr):
@@ -458,6 +460,27 @@ def _speakers(
             speaker.save()
         found[person.name] = speaker
     return found
+
+
+def _warn_of_namesakes(name: str, outcome: Outcome) -> None:
+    """A new speaker whose name is part of an existing one's ("Maurer", "Tim
+    Maurer") is created, never merged; the curator is told, to merge or
+    alias them if they are one person."""
+    words = [w for w in Speaker.name_key(name).replace(".", " ").split() if len(w) > 1]
+    if not words:
+        return
+    longest = max(words, key=len)
+    namesakes = [
+        s
+        for s in Speaker.objects.filter(name__icontains=longest, placeholder=False)[:20]
+        if set(words) < set(Speaker.name_key(s.name).replace(".", " ").split())
+    ]
+    if namesakes:
+        outcome.warnings.append(
+            f"“{name}” is a new speaker, but the archive has "
+            f"{', '.join(f'{s.name} ({s.slug})' for s in namesakes)}: merge them, "
+            "or add the name as an alias, if they are one person"
+        )
 
 
 def _participants(interview: Interview, parsed: ParsedInterview, speakers) -> None:

@@ -380,3 +380,12 @@ def test_placeholder_speakers_stay_out_of_the_speaker_directory(tmp_path, client
     assert "Amit Varma" in directory and "Guest 2" not in directory
     page = client.get(Interview.objects.get().get_absolute_url()).content.decode()
     assert "Guest 2" in page
+
+
+def test_a_new_speaker_named_like_part_of_an_existing_one_is_a_warning(tmp_path):
+    Speaker.objects.create(name="Tim Maurer")
+    path = tmp_path / "x.txt"
+    path.write_text("Maurer: Hello.\n\nAnn Lee: Hi.\n\nMaurer: Bye.\n")
+    _, err = run(path)
+    assert "“Maurer” is a new speaker, but the archive has Tim Maurer" in err
+    assert Speaker.objects.filter(name="Maurer").exists()
