@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from archive.markdown import render
-from archive.parsing import ParsedSpeaker, ParseError, parse, read_sidecar
+from archive.parsing import FORMATS, ParsedSpeaker, ParseError, parse, read_sidecar
 from archive.parsing.text import decode, is_cut_mid_sentence, parse_date
 from tests.conftest import GOLDEN
 
@@ -560,3 +560,31 @@ def test_someone_who_speaks_once_is_a_speaker_when_written_like_the_others():
         "Jason Howell",
     ]
     assert parsed.turns[4].paragraphs == ["Allow.", "Anyway:  the point is made."]
+
+
+@given(
+    st.binary(max_size=300),
+    st.sampled_from(
+        ["", "x.txt", "x.md", "x.vtt", "x.srt", "x.json", "x.csv", "x.docx"]
+    ),
+    st.sampled_from(["", *FORMATS]),
+)
+def test_any_upload_parses_or_fails_with_a_parse_error(data, filename, format):
+    """What the admin page and the command pass on: bytes, a name, a format."""
+    try:
+        parsed = parse(data, filename=filename, format=format)
+    except ParseError as exc:
+        assert str(exc)
+    else:
+        assert parsed.turns
+        assert all(t.speaker and t.body for t in parsed.turns)
+
+
+@given(st.text(max_size=300))
+def test_labelled_text_with_a_header_and_times_never_crashes(text):
+    source = f"TITLE: x\nHOSTS: Ann Lee & Bo Chen\n\n[00:01] Ann Lee: {text}\n"
+    try:
+        parsed = parse(source.encode("utf-8", "surrogatepass"))
+    except (ParseError, UnicodeEncodeError):
+        return
+    assert parsed.turns
