@@ -33,11 +33,13 @@ from archive.forms import (
     pack_source,
 )
 from archive.importer import (
+    Overrides,
     find_existing,
     import_fingerprint,
     match_speakers,
     save_parsed,
     title_from_file_name,
+    validation_message,
 )
 from archive.models import (
     Interview,
@@ -384,17 +386,19 @@ class InterviewAdmin(admin.ModelAdmin):
         existing = find_existing(source_name=filename)
         outcome = None
         try:
-            outcome = save_parsed(
+            outcome = _save(
                 parsed,
-                source_name=filename,
-                source_text=parsed.source_text,
-                import_hash=import_fingerprint(source, b"", options),
+                source,
+                filename,
+                options,
                 force=force,
                 dry_run=True,
                 speakers=chosen,
             )
         except ValidationError as exc:
-            _add_error(errors, "The transcript cannot be saved: " + _plain(exc))
+            _add_error(
+                errors, "The transcript cannot be saved: " + validation_message(exc)
+            )
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         # The preview's form sends the transcript back; a request over the
         # limit would be refused before it reached this view.
@@ -468,11 +472,11 @@ class InterviewAdmin(admin.ModelAdmin):
         known |= {s.pk for s in chosen.values() if s.pk}
         try:
             with transaction.atomic():
-                outcome = save_parsed(
+                outcome = _save(
                     parsed,
-                    source_name=filename,
-                    source_text=parsed.source_text,
-                    import_hash=import_fingerprint(source, b"", options),
+                    source,
+                    filename,
+                    options,
                     draft=draft,
                     force=force,
                     speakers=chosen,
@@ -489,7 +493,7 @@ class InterviewAdmin(admin.ModelAdmin):
                         published=not draft, updated_at=timezone.now()
                     )
         except ValidationError as exc:
-            error = "Nothing was saved: " + _plain(exc)
+            error = "Nothing was saved: " + validation_message(exc)
         else:
             if outcome.status == "kept":
                 error = (
@@ -542,11 +546,10 @@ def read_transcript(
 
     Raises ParseError, also for a transcript in which no one speaks.
     """
-    people = [
-        parsing.ParsedSpeaker(name=options[key], role=role)
-        for key, role in (("interviewer", "interviewer"), ("interviewee", "guest"))
-        if options.get(key)
-    ]
+    people = Overrides(
+        interviewer=options.get("interviewer", ""),
+        interviewee=options.get("interviewee", ""),
+    ).participants()
     parsed = parsing.parse(
         source,
         filename=filename,
@@ -567,13 +570,16 @@ def read_transcript(
     return parsed
 
 
-def _plain(exc: ValidationError) -> str:
-    if hasattr(exc, "message_dict"):
-        return "; ".join(
-            f"{name}: {' '.join(messages)}"
-            for name, messages in exc.message_dict.items()
-        )
-    return " ".join(exc.messages)
+def _save(parsed, source: bytes, filename: str, options: dict, **kwargs):
+    """``save_parsed`` for the import page: a preview (``dry_run``) and the
+    save run the same call."""
+    return save_parsed(
+        parsed,
+        source_name=filename,
+        source_text=parsed.source_text,
+        import_hash=import_fingerprint(source, b"", options),
+        **kwargs,
+    )
 
 
 def _add_error(errors: list[str], message: str) -> None:

@@ -37,7 +37,7 @@ def interview_document(interview: Interview) -> dict:
     Runs a fixed number of queries whatever the number of turns.
     """
     participants = interview.participants.select_related("speaker")
-    turns = interview.turns.select_related("speaker").order_by("position", "anchor")
+    turns = interview.ordered_turns()
     return {
         "slug": interview.slug,
         "title": interview.title,

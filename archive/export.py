@@ -25,10 +25,6 @@ class Unavailable(LookupError):
     """This interview has no export in the format asked for; says why."""
 
 
-def _turns(interview: Interview):
-    return interview.turns.select_related("speaker").order_by("position", "anchor")
-
-
 def _participants(interview: Interview):
     return interview.participants.select_related("speaker")
 
@@ -108,7 +104,8 @@ def to_markdown(interview: Interview) -> str:
     meta["markup"] = "markdown"
     front = yaml.dump(meta, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
     turns = [
-        _labelled(t.speaker.name, t.body, t.start, bold=True) for t in _turns(interview)
+        _labelled(t.speaker.name, t.body, t.start, bold=True)
+        for t in interview.ordered_turns()
     ]
     return "\n\n".join([f"---\n{front}---", *turns]) + "\n"
 
@@ -152,7 +149,7 @@ def to_text(interview: Interview) -> str:
     lines = [f"{key}:  {_one_line(value)}" for key, value in header if value.strip()]
     turns = [
         _labelled(t.speaker.name, readable(t.body), t.start, bold=False)
-        for t in _turns(interview)
+        for t in interview.ordered_turns()
     ]
     return "\n\n".join(["\n".join(lines), *turns]) + "\n"
 
@@ -184,7 +181,7 @@ def _vtt_escape(text: str) -> str:
 
 
 def to_vtt(interview: Interview) -> str:
-    turns = list(_turns(interview))
+    turns = list(interview.ordered_turns())
     if all(t.start is None for t in turns):
         raise Unavailable(
             "This interview has no timings, so there is no WebVTT file of it."

@@ -166,7 +166,7 @@ def import_file(
             path=str(path),
         )
     except ValidationError as exc:
-        return Outcome(str(path), "failed", _validation_message(exc))
+        return Outcome(str(path), "failed", validation_message(exc))
 
 
 def import_fingerprint(raw: bytes, sidecar_raw: bytes, options: dict) -> str:
@@ -185,7 +185,8 @@ def title_from_file_name(path: Path) -> str:
     return " ".join(words).capitalize() or "Untitled"
 
 
-def _validation_message(exc: ValidationError) -> str:
+def validation_message(exc: ValidationError) -> str:
+    """A model validation error as one line for a curator."""
     if hasattr(exc, "message_dict"):
         return "; ".join(
             f"{name}: {' '.join(msgs)}" for name, msgs in exc.message_dict.items()

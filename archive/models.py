@@ -481,6 +481,10 @@ class Interview(models.Model):
         self.next_anchor = end
         return range(end - count, end)
 
+    def ordered_turns(self):
+        """The turns in reading order, each with its speaker, in one query."""
+        return self.turns.select_related("speaker").order_by("position", "anchor")
+
     def refresh_turn_count(self) -> None:
         self.turn_count = self.turns.count()
         Interview.objects.filter(pk=self.pk).update(turn_count=self.turn_count)

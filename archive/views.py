@@ -117,9 +117,7 @@ def interview_detail(request, slug):
         return redirect("archive-interview", old.interview.slug, permanent=True)
     participants = list(interview.participants.select_related("speaker"))
     roles = {p.speaker_id: p.get_role_display() for p in participants}
-    turns = list(
-        interview.turns.select_related("speaker").order_by("position", "anchor")
-    )
+    turns = list(interview.ordered_turns())
     query = request.GET.get("q", "")[: SearchForm.MAX_QUERY]
     marks = (
         archive_search.marks_for_interview(query, interview)

@@ -38,7 +38,6 @@ __all__ = [
     "ParsedSpeaker",
     "ParsedTurn",
     "apply_metadata",
-    "detect_format",
     "parse",
     "read_sidecar",
 ]
@@ -61,8 +60,8 @@ _MARKDOWN_SIGNS = re.compile(
 )
 
 
-def detect_format(source: str, filename: str = "") -> str:
-    """The format by file name, then by content; "labels" or "qa" for text."""
+def structured_format(source: str, filename: str = "") -> str:
+    """ "vtt", "srt", "json" or "csv" by file name or content; "" for text."""
     suffix = filename[filename.rfind(".") :].lower() if "." in filename else ""
     if suffix in _BY_SUFFIX:
         return _BY_SUFFIX[suffix]
@@ -73,6 +72,11 @@ def detect_format(source: str, filename: str = "") -> str:
         return "json"
     if _SRT_START.match(head):
         return "srt"
+    return ""
+
+
+def text_format(source: str) -> str:
+    """ "labels" when paragraphs start with speaker labels, else "qa"."""
     blocks = [t.join_lines(lines) for lines in t.paragraphs(source)]
     labelled = sum(1 for b in blocks if split_turn(b))
     if labelled >= 2 or (labelled == 1 and not any(map(is_question, blocks))):
@@ -116,12 +120,14 @@ def parse(
     source_text = source
     if format and format not in FORMATS:
         raise ParseError(f"unknown format “{format}” (known: {', '.join(FORMATS)})")
-    format = format or detect_format(source, filename)
+    format = format or structured_format(source, filename)
     meta: dict = {"participants": []}
     if format in TEXT_FORMATS or not format:
+        # Told labels from Q&A by the text itself, after its metadata and
+        # page furniture are gone.
         meta, source = read_front_matter(source)
         source = remove_page_furniture(source)
-        format = format or detect_format(source)
+        format = format or text_format(source)
     participants = [*participants, *meta["participants"]]
 
     if format in _READERS:
@@ -129,12 +135,7 @@ def parse(
     elif format in ("labels", "hearing"):
         parsed = parse_labelled(source, hearing=format == "hearing")
     else:
-        asker = next(
-            (p.name for p in participants if p.role in t.QUESTIONING_ROLES), ""
-        )
-        answerer = next(
-            (p.name for p in participants if p.role in t.ANSWERING_ROLES), ""
-        )
+        asker, answerer = _asker_and_answerer(participants)
         parsed = parse_qa(source, interviewer=asker, interviewee=answerer)
     if format in ("labels", "hearing"):
         _read_qa_labels(parsed, participants)
@@ -177,8 +178,7 @@ def _read_qa_labels(parsed: ParsedInterview, given) -> None:
     """ "Q:" and "A:" are the interviewer and the interviewee, whoever they are."""
     if not any(turn.label.casefold() in _QA_LABELS for turn in parsed.turns):
         return
-    asker = next((p.name for p in given if p.role in t.QUESTIONING_ROLES), "")
-    answerer = next((p.name for p in given if p.role in t.ANSWERING_ROLES), "")
+    asker, answerer = _asker_and_answerer(given)
     for turn in parsed.turns:
         kind = _QA_LABELS.get(turn.label.casefold())
         if kind == "question":
@@ -193,6 +193,13 @@ def _read_qa_labels(parsed: ParsedInterview, given) -> None:
             x.speaker == name for x in parsed.turns
         ):
             parsed.participants.append(ParsedSpeaker(name=name, role=role))
+
+
+def _asker_and_answerer(people) -> tuple[str, str]:
+    """The names of who asks and who answers, when the caller knows them."""
+    asker = next((p.name for p in people if p.role in t.QUESTIONING_ROLES), "")
+    answerer = next((p.name for p in people if p.role in t.ANSWERING_ROLES), "")
+    return asker, answerer
 
 
 def _merge_participants(parsed: ParsedInterview, given) -> None:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from archive.parsing import text as t
 from archive.parsing.document import (
     ParsedInterview,
-    ParsedSpeaker,
     ParsedTurn,
     ParseError,
 )
@@ -64,10 +63,6 @@ def build_interview(lines: list[Line], *, one_paragraph: bool) -> ParsedIntervie
             current.paragraphs.append(line.text)
         if current.start is None:
             current.start = line.start
-    for turn in parsed.turns:
-        name = turn.speaker
-        if t.is_placeholder_name(name) and parsed.participant(name) is None:
-            parsed.participants.append(ParsedSpeaker(name=name, placeholder=True))
     return parsed
 
 

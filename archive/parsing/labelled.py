@@ -176,15 +176,12 @@ def parse_labelled(source: str, *, hearing: bool = False) -> ParsedInterview:
             blocks += lines
         else:
             blocks.append(t.join_lines(lines))
-    candidates = Counter(
-        found[0]
-        for block in blocks
-        if (found := split_turn(block, hearing=hearing)) is not None
-    )
+    splits = [split_turn(block, hearing=hearing) for block in blocks]
+    candidates = Counter(found[0] for found in splits if found)
     bold = {
         found[0]
-        for block in blocks
-        if block.startswith("**") and (found := split_turn(block, hearing=hearing))
+        for block, found in zip(blocks, splits, strict=True)
+        if found and block.startswith("**")
     }
     # The file's own way of writing labels, from those used more than once.
     regulars = [label for label, n in candidates.items() if n > 1]
@@ -220,8 +217,7 @@ def parse_labelled(source: str, *, hearing: bool = False) -> ParsedInterview:
 
     lede: list[str] = []
     current: ParsedTurn | None = None
-    for block in blocks:
-        found = split_turn(block, hearing=hearing)
+    for block, found in zip(blocks, splits, strict=True):
         if found and not found[1]:
             # "**Break**: \\[24:02\\]": a marker in the recording, not a turn.
             continue

@@ -115,9 +115,7 @@ def _archive_document(data: dict) -> ParsedInterview:
         if not name:
             raise ParseError(f"{NOT_A_TRANSCRIPT}: {where} has no name")
         role = _text(person.get("role"), f"the role of {where}")
-        parsed.participants.append(
-            ParsedSpeaker(name=name, role=role, placeholder=t.is_placeholder_name(name))
-        )
+        parsed.participants.append(ParsedSpeaker(name=name, role=role))
 
     turns = data["turns"]
     if not isinstance(turns, list):
@@ -161,13 +159,6 @@ def _archive_document(data: dict) -> ParsedInterview:
         parsed.lede = unescape_plain(parsed.lede)
         for turn in parsed.turns:
             turn.paragraphs = [unescape_plain(p) for p in turn.paragraphs]
-    for turn in parsed.turns:
-        if parsed.participant(turn.speaker) is None:
-            parsed.participants.append(
-                ParsedSpeaker(
-                    name=turn.speaker, placeholder=t.is_placeholder_name(turn.speaker)
-                )
-            )
     return parsed
 
 

@@ -66,8 +66,7 @@ def interview_documents(interview: Interview) -> Iterator[dict]:
         "words": f"{interview.title} {lede}",
         **common,
     }
-    turns = interview.turns.select_related("speaker").order_by("position", "anchor")
-    for turn in turns.iterator(chunk_size=2000):
+    for turn in interview.ordered_turns().iterator(chunk_size=2000):
         yield _turn_document(turn, common, roles)
 
 
