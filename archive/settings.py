@@ -159,3 +159,8 @@ LOGGING = {
 
 ARCHIVE_PAGE_SIZE = 20
 ARCHIVE_SPEAKER_TURNS_PAGE_SIZE = 50
+
+# Each search may touch this many postings and terms, and take this long,
+# before it stops with the best hits found and says it was too broad to count.
+ARCHIVE_SEARCH_WORK = int(os.environ.get("ARCHIVE_SEARCH_WORK", 200_000_000))
+ARCHIVE_SEARCH_SECONDS = float(os.environ.get("ARCHIVE_SEARCH_SECONDS", 0.8))

@@ -50,9 +50,8 @@ SEED = ROOT / "fixtures" / "interviews" / "000_d2822d816cdf5edd.txt"
 
 def in_index(query: str) -> set[str]:
     """Ids ("t<pk>", "i<pk>") of every index document ``query`` matches."""
-    raw = backend.run(parse_query(query).tree, page_size=1)
-    searcher = index.searchers.get()
-    return {searcher.stored_fields(docnum)["id"] for docnum in raw.docnums}
+    page = backend.search(parse_query(query).tree, limit=100_000)
+    return {("i" if hit.kind == "lede" else "t") + str(hit.pk) for hit in page.hits}
 
 
 def found(query: str) -> set[str]:
@@ -628,10 +627,11 @@ def test_check_index_reports_missing_stale_and_orphaned_documents_and_repairs(
 ):
     missing, stale, kept = talk.turns.order_by("position")
     with index.write_lock():
-        writer = index.open_current().writer()
+        writer = index.writer(index.open_current())
         writer.delete_by_term("id", f"t{missing.pk}")
-        writer.add_document(
-            id="t999999", kind="answer", interview=str(talk.pk), text="Orphan walrus."
+        writer.add(
+            {"id": "t999999", "kind": "answer", "interview": str(talk.pk)}
+            | {"text": "Orphan walrus."}
         )
         writer.commit()
     Turn.objects.filter(pk=stale.pk).update(body="A stale saffron answer.")

@@ -1,9 +1,13 @@
-"""Full-text search: the only package that knows about Whoosh.
+"""Full-text search: the front that views and the API call.
 
-``search(text, sort=, page=, page_size=)`` parses a reader's query, runs it
-and returns ``Results`` ready for a page or the API. Everything it shows is
-checked against the database, so an interview unpublished a moment ago (its
-index documents not yet removed by the queue consumer) appears nowhere.
+``search(text, sort=, page=, page_size=)`` parses a reader's query, asks the
+engine (``engine.get()``: the Whoosh engine in ``backend.py``) for one page
+and returns ``Results`` ready for a page or the API. The front speaks to the
+engine in query trees, database keys and counts only. Everything it shows is
+checked against the database, and the engine is told which interviews to
+leave out of hits and counts (drafts, and interviews whose index documents
+are waiting in the queue to be removed), so an interview unpublished a moment
+ago appears nowhere.
 """
 
 import re
@@ -13,13 +17,15 @@ from dataclasses import dataclass, field
 from django.db.models import OuterRef, Subquery
 from django.utils.safestring import SafeString
 
-from archive.models import Interview, Speaker, Turn, TurnKind
-from archive.search import backend, highlight
+from archive.models import IndexQueue, Interview, Series, Speaker, Topic, Turn, TurnKind
+from archive.search import engine, highlight
+from archive.search.engine import Budget, Marks
 from archive.search.query import Filter, ParsedQuery, Word, parse_query
 
-SORTS = backend.SORTS
-PREFIX_CAP = backend.PREFIX_CAP
+SORTS = ("relevance", "newest", "oldest")
+PREFIX_CAP = 64  # terms a wildcard may expand to (the engines honour it)
 FACET_SIZE = 10
+SUGGESTED_WORDS = 4  # misspelt words one query gets suggestions for
 
 
 class SearchError(ValueError):
@@ -59,7 +65,7 @@ class Results:
     sort: str
     page: int
     page_size: int
-    total: int = 0
+    total: int | None = 0  # None: the search ran out of budget before counting
     hits: list[Hit] = field(default_factory=list)
     facets: dict[str, list[Facet]] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
@@ -67,7 +73,8 @@ class Results:
 
     @property
     def pages(self) -> int:
-        return max(1, (self.total + self.page_size - 1) // self.page_size)
+        total = self.total if self.total is not None else len(self.hits)
+        return max(1, (total + self.page_size - 1) // self.page_size)
 
     @property
     def understood(self) -> str:
@@ -75,113 +82,106 @@ class Results:
 
 
 def search(
-    text: str, *, sort: str = "relevance", page: int = 1, page_size: int = 20
+    text: str,
+    *,
+    sort: str = "relevance",
+    page: int = 1,
+    page_size: int = 20,
+    budget: Budget | None = None,
 ) -> Results:
+    budget = budget or Budget()
     parsed = parse_query(text)
     results = Results(text, parsed, sort, page, page_size, notices=list(parsed.notices))
     if parsed.tree is None:
         return results
-    raw = backend.run(parsed.tree, sort=sort, page=page, page_size=page_size)
-    results.notices += raw.notices
-
-    interview_counts = raw.count("interview")
-    published = _published_interviews(interview_counts)
-    results.total = _published_total(interview_counts, published)
-    if page > results.pages and results.total:
-        raise SearchError(
-            f"There is no page {page}: the {results.total} results fill "
-            f"{results.pages} page{'s' if results.pages != 1 else ''}."
-        )
-    results.hits = _hits(raw.hits)
-    results.facets = _facets(raw, interview_counts, published)
+    hidden = hidden_interviews()
+    found = engine.get().search(
+        parsed.tree,
+        sort=sort,
+        offset=(page - 1) * page_size,
+        limit=page_size,
+        hidden=hidden,
+        budget=budget,
+    )
+    results.notices += found.notices
+    results.total = found.total
+    if found.total is not None:
+        if page > results.pages and results.total:
+            raise SearchError(
+                f"There is no page {page}: the {results.total} results fill "
+                f"{results.pages} page{'s' if results.pages != 1 else ''}."
+            )
+        results.facets = _facets(found.facets)
+    results.hits = _hits(found.hits)
     if results.total == 0:
-        results.suggestion = _suggestion(parsed, raw.words)
+        results.suggestion = _suggestion(parsed, found.words, hidden, budget)
     return results
 
 
-def _published_total(interview_counts: Counter, published: dict) -> int:
-    return sum(n for pk, n in interview_counts.items() if pk in published)
-
-
-def _published_interviews(interview_counts: Counter) -> dict[str, dict]:
-    """Interview pk (as indexed) → what facets need, for published ones only."""
-    ids = [int(pk) for pk in interview_counts if pk]
-    rows = Interview.objects.published().filter(pk__in=ids)
-    info = {
-        str(pk): {
-            "series": (s_slug, s_name) if s_slug else None,
-            "date": date,
-            "topics": [],
-        }
-        for pk, s_slug, s_name, date in rows.values_list(
-            "pk", "series__slug", "series__name", "date"
+def hidden_interviews() -> frozenset[int]:
+    """Interviews whose documents must not show: drafts, and interviews with
+    a change waiting in the queue that leaves them unpublished or deleted."""
+    drafts = Interview.objects.filter(published=False).values_list("pk", flat=True)
+    queued = set(
+        IndexQueue.objects.filter(kind=IndexQueue.Kind.INTERVIEW).values_list(
+            "object_id", flat=True
         )
+    )
+    if queued:
+        queued -= set(
+            Interview.objects.published()
+            .filter(pk__in=queued)
+            .values_list("pk", flat=True)
+        )
+    return frozenset(drafts) | frozenset(queued)
+
+
+def _facets(counts: dict[str, Counter]) -> dict[str, list[Facet]]:
+    def top(counter: Counter) -> list[tuple[str, int]]:
+        return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_SIZE]
+
+    speakers = top(counts["speaker"])
+    series = top(counts["series"])
+    topics = top(counts["topic"])
+    names = {
+        "speaker": dict(
+            Speaker.objects.filter(slug__in=[s for s, _ in speakers]).values_list(
+                "slug", "name"
+            )
+        ),
+        "series": dict(
+            Series.objects.filter(slug__in=[s for s, _ in series]).values_list(
+                "slug", "name"
+            )
+        ),
+        "topic": dict(
+            Topic.objects.filter(slug__in=[s for s, _ in topics]).values_list(
+                "slug", "name"
+            )
+        ),
     }
-    for interview_id, slug, name in Interview.topics.through.objects.filter(
-        interview_id__in=[int(pk) for pk in info]
-    ).values_list("interview_id", "topic__slug", "topic__name"):
-        info[str(interview_id)]["topics"].append((slug, name))
-    return info
 
-
-def _facets(raw, interview_counts: Counter, published: dict) -> dict[str, list[Facet]]:
-    series, topics, years = Counter(), Counter(), Counter()
-    labels: dict[tuple[str, str], str] = {}
-    for pk, count in interview_counts.items():
-        info = published.get(pk)
-        if info is None:
-            continue
-        if info["series"]:
-            slug, name = info["series"]
-            series[slug] += count
-            labels["series", slug] = name
-        for slug, name in info["topics"]:
-            topics[slug] += count
-            labels["topic", slug] = name
-        if info["date"]:
-            years[str(info["date"].year)] += count
-    # Speakers are counted per document, so drafts' documents are left out
-    # by checking each document's interview.
-    speakers_column = backend.searchers.column("speaker")
-    interviews_column = backend.searchers.column("interview")
-    speaker_counts = Counter(
-        speakers_column[d]
-        for d in raw.docnums
-        if speakers_column[d] and interviews_column[d] in published
-    )
-    top_speakers = speaker_counts.most_common(FACET_SIZE)
-    names = dict(
-        Speaker.objects.filter(slug__in=[s for s, _ in top_speakers]).values_list(
-            "slug", "name"
-        )
-    )
-
-    def facet(name, counter, label):
+    def facet(name, values):
         return [
-            Facet(value, label(value), count, name)
-            for value, count in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[
-                :FACET_SIZE
-            ]
+            Facet(value, names[name].get(value, value), count, name)
+            for value, count in values
         ]
 
     return {
-        "speaker": [
-            Facet(slug, names.get(slug, slug), count, "speaker")
-            for slug, count in top_speakers
-        ],
-        "series": facet("series", series, lambda v: labels["series", v]),
-        "topic": facet("topic", topics, lambda v: labels["topic", v]),
+        "speaker": facet("speaker", speakers),
+        "series": facet("series", series),
+        "topic": facet("topic", topics),
         "year": sorted(
-            (Facet(y, y, n, "year") for y, n in years.items()),
+            (Facet(y, y, n, "year") for y, n in counts["year"].items()),
             key=lambda f: f.value,
             reverse=True,
         ),
     }
 
 
-def _hits(raw_hits) -> list[Hit]:
-    turn_ids = [int(h.doc_id[1:]) for h in raw_hits if h.doc_id.startswith("t")]
-    lede_ids = [int(h.doc_id[1:]) for h in raw_hits if h.doc_id.startswith("i")]
+def _hits(found: list[engine.Hit]) -> list[Hit]:
+    turn_ids = [h.pk for h in found if h.kind != "lede"]
+    lede_ids = [h.pk for h in found if h.kind == "lede"]
     previous_question = (
         Turn.objects.filter(
             interview=OuterRef("interview"),
@@ -191,24 +191,33 @@ def _hits(raw_hits) -> list[Hit]:
         .order_by("-position")
         .values("pk")[:1]
     )
-    turns = {
-        t.pk: t
-        for t in Turn.objects.published()
-        .filter(pk__in=turn_ids)
-        .select_related("speaker", "interview__series")
-        .annotate(question_id=Subquery(previous_question))
-    }
-    question_ids = [t.question_id for t in turns.values() if t.kind == "answer"]
-    questions = Turn.objects.select_related("speaker").in_bulk(
-        [q for q in question_ids if q]
+    turns = (
+        {
+            t.pk: t
+            for t in Turn.objects.published()
+            .filter(pk__in=turn_ids)
+            .select_related("speaker", "interview__series")
+            .annotate(question_id=Subquery(previous_question))
+        }
+        if turn_ids
+        else {}
     )
-    ledes = Interview.objects.published().select_related("series").in_bulk(lede_ids)
+    question_ids = [t.question_id for t in turns.values() if t.kind == "answer"]
+    questions = (
+        Turn.objects.select_related("speaker").in_bulk([q for q in question_ids if q])
+        if any(question_ids)
+        else {}
+    )
+    ledes = (
+        Interview.objects.published().select_related("series").in_bulk(lede_ids)
+        if lede_ids
+        else {}
+    )
     hits = []
-    for raw in raw_hits:
-        pk = int(raw.doc_id[1:])
+    for raw in found:
         snippet = highlight.snippet(raw.text, raw.spans)
-        if raw.doc_id.startswith("i"):
-            interview = ledes.get(pk)
+        if raw.kind == "lede":
+            interview = ledes.get(raw.pk)
             if interview is None:
                 continue
             hits.append(
@@ -221,7 +230,7 @@ def _hits(raw_hits) -> list[Hit]:
                 )
             )
             continue
-        turn = turns.get(pk)
+        turn = turns.get(raw.pk)
         if turn is None:
             continue  # deleted or unpublished since it was indexed
         hits.append(
@@ -242,12 +251,20 @@ def _hits(raw_hits) -> list[Hit]:
     return hits
 
 
-def _suggestion(parsed: ParsedQuery, words: list[str]) -> str | None:
+def _suggestion(
+    parsed: ParsedQuery, words: list[str], hidden: frozenset[int], budget: Budget
+) -> str | None:
     """A respelled query, offered only when it finds something."""
     corrected = parsed.text
     changed = False
-    for word in words:
-        better = backend.correct(word)
+    backend = engine.get()
+    for word in list(dict.fromkeys(words))[:SUGGESTED_WORDS]:
+        if not budget.left:
+            break
+        try:
+            better = backend.correct(word, budget)
+        except engine.BudgetExceeded:
+            break
         if better and better != word.lower():
             corrected = _replace_word(corrected, word, better)
             changed = True
@@ -258,8 +275,7 @@ def _suggestion(parsed: ParsedQuery, words: list[str]) -> str | None:
         return None
     # Counted like any result: a word found only in a draft that the consumer
     # has not yet removed from the index must not be offered.
-    counts = backend.run(fixed.tree, page_size=1).count("interview")
-    if _published_total(counts, _published_interviews(counts)):
+    if backend.has_results(fixed.tree, hidden, budget):
         return corrected
     return None
 
@@ -268,32 +284,18 @@ def _replace_word(text: str, word: str, better: str) -> str:
     return re.sub(rf"(?<![\w:]){re.escape(word)}(?!\w)", better, text, count=1)
 
 
-@dataclass
-class Marks:
-    """What to mark on one interview's page: per turn, and in the lede."""
-
-    turns: dict[int, list] = field(default_factory=dict)
-    lede: list = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.turns) + (1 if self.lede else 0)
-
-
 def marks_for_interview(text: str, interview: Interview) -> Marks:
     """The spans of ``text``'s matches on ``interview``'s page."""
-    marks = Marks()
     parsed = parse_query(text)
-    if parsed.tree is None:
-        return marks
-    for doc_id, spans in backend.spans_within(parsed.tree, interview.slug).items():
-        if doc_id.startswith("t"):
-            marks.turns[int(doc_id[1:])] = spans
-        elif spans:
-            # The interview's document is "title\n\nlede" (documents.py): keep
-            # the spans in the lede, counted from its start.
-            offset = len(interview.title) + 2
-            marks.lede = [(a - offset, b - offset) for a, b in spans if a >= offset]
-    return marks
+    if parsed.tree is None or not interview.published:
+        return Marks()
+    found = engine.get().marks(parsed.tree, interview.pk)
+    if found.lede:
+        # The interview's document is "title\n\nlede" (documents.py): keep
+        # the spans in the lede, counted from its start.
+        offset = len(interview.title) + 2
+        found.lede = [(a - offset, b - offset) for a, b in found.lede if a >= offset]
+    return found
 
 
 __all__ = [

@@ -40,14 +40,38 @@ _JOINING_PREFIXES = {"cyber"}
 _CONTEXT = 40
 
 
+# Words the stemmer would turn into another word: "news" is not "new".
+_UNSTEMMED = frozenset({"news", "physics", "series", "always", "analysis"})
+# Porter cuts short words to letters that mean something else ("DNS" and
+# "dns" would become "dn", "was" "wa"): a word this short is searched as
+# written, and indexed both as written and stemmed (so "ads" still finds "ad").
+SHORT = 3
+
+
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
+    if len(word) <= SHORT or word in _UNSTEMMED:
+        return word
+    return _porter_stem(word)
+
+
+@lru_cache(maxsize=50_000)
+def _porter_stem(word: str) -> str:
     stemmed = _porter(word)
     # Porter stems "use", "used" and "using" to "us", which would make the
     # pronoun find every use of the verb.
     if stemmed == "us" and word != "us":
         return "use"
     return stemmed
+
+
+def _short_extras(term: str) -> list[str]:
+    """The stemmed form of a short word, indexed beside it."""
+    if len(term) <= SHORT and term.isalpha():
+        stemmed = _porter(term)
+        if stemmed != term and stemmed != "us":
+            return [stemmed]
+    return []
 
 
 def _in_capitals(text: str, start: int, end: int) -> bool:
@@ -76,7 +100,8 @@ def _word_terms(chunk: str, capitals: bool) -> tuple[str, list[str]]:
         return main, [e for e in extras if e != main]
     if chunk in ("US", "USA") and not capitals:
         return "unitedstates", []
-    return _plain(chunk, capitals), []
+    main = _plain(chunk, capitals)
+    return main, _short_extras(main) if not chunk.isupper() else []
 
 
 def _plain(word: str, capitals: bool) -> str:
@@ -107,6 +132,31 @@ class PolicyTokenizer(Tokenizer):
         mode: str = "",
         **kwargs,
     ) -> Iterator[Token]:
+        for term, pos, term_start, term_end, _ in self.spans(value, mode=mode):
+            token = Token(
+                positions=positions, chars=chars, removestops=removestops, mode=mode
+            )
+            token.text = term
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = value[term_start:term_end]
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                token.startchar = start_char + term_start
+                token.endchar = start_char + term_end
+            yield token
+
+    def spans(
+        self, value: str, mode: str = ""
+    ) -> Iterator[tuple[str, int, int, int, tuple[str, ...]]]:
+        """(term, position, start, end, parts) for each term of ``value``.
+
+        ``parts`` are the stemmed parts of a hyphenated word ("two-factor"
+        gives "twofactor" with parts two, factor), so that a query can look
+        for the compound written either way.
+        """
         indexing = mode != "query"
         text = value.translate(_FOLD)
         chunks = []
@@ -116,7 +166,7 @@ class PolicyTokenizer(Tokenizer):
                 chunk, end = chunk[:-1], end - 1
             chunks.append((chunk, start, end))
 
-        pos = start_pos
+        pos = 0
         i = 0
         while i < len(chunks):
             chunk, start, end = chunks[i]
@@ -125,41 +175,32 @@ class PolicyTokenizer(Tokenizer):
                 not indexing and chunk in ("US", "USA")
             )
             main, extras = _word_terms(chunk, capitals)
+            parts: tuple[str, ...] = ()
             if not self.stemming:
                 main, extras = self._unstemmed(chunk), []
+            elif "-" in chunk and extras:
+                parts = tuple(stem(p.lower()) for p in chunk.split("-") if p.isalpha())
             joined = self._joined_with_next(text, chunks, i) if self.stemming else None
             if joined is not None:
                 next_chunk, next_start, next_end = chunks[i + 1]
                 next_main, _ = _word_terms(next_chunk, capitals)
                 # Each word keeps its own characters, so that "policy" marks
                 # "Policy" in "Cyber Policy", not both words.
-                terms = [(joined, start, next_end)]
+                yield joined, pos, start, next_end, ()
                 if indexing:
-                    terms += [(main, start, end), (next_main, next_start, next_end)]
+                    yield main, pos, start, end, ()
+                    if next_main not in (joined, main):
+                        yield next_main, pos, next_start, next_end, ()
                 i += 2
             else:
-                words = [main, *extras] if indexing else [main]
-                terms = [(term, start, end) for term in words]
+                yield main, pos, start, end, parts
+                if indexing:
+                    seen = {main}
+                    for term in extras:
+                        if term not in seen:
+                            seen.add(term)
+                            yield term, pos, start, end, ()
                 i += 1
-            seen = set()
-            for term, term_start, term_end in terms:
-                if term in seen:
-                    continue
-                seen.add(term)
-                token = Token(
-                    positions=positions, chars=chars, removestops=removestops, mode=mode
-                )
-                token.text = term
-                token.boost = 1.0
-                token.stopped = False
-                if keeporiginal:
-                    token.original = value[term_start:term_end]
-                if positions:
-                    token.pos = pos
-                if chars:
-                    token.startchar = start_char + term_start
-                    token.endchar = start_char + term_end
-                yield token
             pos += 1
 
     @staticmethod
@@ -192,7 +233,20 @@ def spelling_analyzer() -> PolicyTokenizer:
     return PolicyTokenizer(stemming=False)
 
 
+_POLICY = PolicyTokenizer(stemming=True)
+
+
 def terms(text: str, *, query: bool = True) -> list[str]:
     """The index terms for ``text``: what a query word or phrase becomes."""
     mode = "query" if query else "index"
-    return [t.text for t in policy_analyzer()(text, mode=mode)]
+    return [span[0] for span in _POLICY.spans(text, mode=mode)]
+
+
+def query_terms(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(term, parts of a hyphenated word) for each word of a query."""
+    return [(term, parts) for term, _, _, _, parts in _POLICY.spans(text, "query")]
+
+
+def index_spans(text: str) -> list[tuple[str, int, int, int]]:
+    """(term, position, start, end) of every term indexed for ``text``."""
+    return [span[:4] for span in _POLICY.spans(text)]

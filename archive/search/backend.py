@@ -1,35 +1,69 @@
-"""Running a parsed query against the Whoosh index.
+"""The Whoosh engine: a query tree in; one page of hits, the total and facets out.
 
-``compile_query`` turns the backend-neutral tree from ``archive.search.query``
-into Whoosh queries; ``search`` runs it and gathers what a results page
-needs: one page of hits with marked snippets, the exact total, and facet
-counts.
+Whoosh stores the documents and the term lists; matching, ranking and
+counting run over the segment arrays (``segments.py``) as set operations on
+sorted document-number arrays, so no step does Python work per match:
 
-Facets are counted without Whoosh's ``groupedby`` (which scores and groups
-every hit): the matching document numbers are collected unscored, then
-counted against two columns (speaker and interview) held in memory per
-searcher; series, topic and year counts follow from the interview counts
-and a single database query.
+1. ``compile_plan`` turns the reader's tree into a plan of tuples against
+   the index's terms: words analysed, compounds found both ways, wildcards
+   expanded, repeated clauses merged (equal tuples are one clause);
+2. per segment, ``_Run`` evaluates the plan to the matching documents,
+   drops deleted ones and those of hidden interviews, scores them with
+   BM25 (Whoosh's formula and defaults), picks the best for the page, and
+   counts facets with array operations;
+3. only the page's hits are read from Whoosh (their stored text) and marked
+   (the character spans of their matches, from the arrays).
+
+Every step draws on one ``engine.Budget``; when it runs out the page keeps
+the hits ranked so far and reports no total or facets rather than wrong ones.
 """
 
+from __future__ import annotations
+
+import logging
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 
-from whoosh import query as wq
-from whoosh import sorting
+import numpy as np
 
 from archive.search import analysis
 from archive.search import query as q
-from archive.search.index import searchers
+from archive.search.engine import Budget, BudgetExceeded, Hit, Marks, Page
+from archive.search.index import IndexUnavailable, View, searchers
+from archive.search.segments import KINDS
+
+log = logging.getLogger(__name__)
 
 PREFIX_CAP = 64  # terms a wildcard may expand to
+SORTS = ("relevance", "newest", "oldest")
+K1, B = 1.2, 0.75  # Whoosh's BM25F defaults
+SUGGESTED_WORDS = 4  # misspelt words a query gets suggestions for
+_EMPTY = np.zeros(0, dtype=np.int32)
+_NONE = ("none",)
+_UNAVAILABLE = {
+    "missing": "The search index is being built, so nothing can be found yet; "
+    "please try again in a few minutes.",
+    "outdated": "The search index was built by an older version of the archive "
+    "and is being rebuilt (manage.py rebuild_index), so nothing can be found "
+    "until that is done.",
+}
+TOO_BROAD = (
+    "This search was too broad to finish in time: these are the best results "
+    "found, but they could not all be counted. Add words or a filter to narrow it."
+)
+
+
+# Compiling -------------------------------------------------------------------
 
 
 @dataclass
-class Compiled:
-    query: object | None
+class Plan:
+    node: tuple | None
     notices: list[str] = field(default_factory=list)
     words: list[str] = field(default_factory=list)  # positive words, for spelling
+    terms: list[str] = field(default_factory=list)  # positive text terms, marked
+    phrases: list[tuple[str, ...]] = field(default_factory=list)  # positive phrases
 
 
 def _date_bound(value: str, *, end: bool) -> int | None:
@@ -42,151 +76,216 @@ def _date_bound(value: str, *, end: bool) -> int | None:
     return year * 10000 + month * 100 + day
 
 
-def _text_query(text: str):
-    terms = analysis.terms(text)
-    if not terms:
-        return None
-    if len(terms) == 1:
-        return wq.Term("text", terms[0])
-    return wq.Phrase("text", terms)
+def compile_plan(tree, view: View, budget: Budget) -> Plan:
+    plan = Plan(None)
+    plan.node = _Compiler(view, budget, plan).compile(tree, negated=False)
+    plan.terms = list(dict.fromkeys(plan.terms))
+    plan.phrases = list(dict.fromkeys(plan.phrases))
+    return plan
 
 
-def compile_query(tree, searcher) -> Compiled:
-    compiled = Compiled(None)
-    compiled.query = _compile(tree, searcher, compiled, negated=False)
-    return compiled
+class _Compiler:
+    def __init__(self, view: View, budget: Budget, plan: Plan):
+        self.view = view
+        self.budget = budget
+        self.plan = plan
 
+    def compile(self, node, negated: bool):
+        if node is None:
+            return None
+        if isinstance(node, q.Word):
+            if not negated:
+                self.plan.words.append(node.text)
+            return self._text(node.text, negated)
+        if isinstance(node, q.Phrase):
+            if not negated:
+                # A misspelt word in a phrase deserves a suggestion too.
+                self.plan.words += node.text.split()
+            return self._text(node.text, negated)
+        if isinstance(node, q.Prefix):
+            return self._prefix(node.text, negated)
+        if isinstance(node, q.Filter):
+            return _filter(node)
+        if isinstance(node, q.DateRange):
+            lo = _date_bound(node.start, end=False) or 1  # 0 means "date unknown"
+            hi = _date_bound(node.end, end=True) or 99_991_231
+            return ("date", lo, hi)
+        if isinstance(node, q.Not):
+            inner = self.compile(node.child, not negated)
+            return ("and", (), (inner,)) if inner is not None else None
+        if isinstance(node, q.Or):
+            parts = [self.compile(c, negated) for c in node.children]
+            return _or(parts)
+        if isinstance(node, q.And):
+            return self._and(node.children, negated)
+        raise TypeError(f"unknown query node {node!r}")
 
-def _compile(node, searcher, out: Compiled, negated: bool):
-    if node is None:
-        return None
-    if isinstance(node, q.Word):
-        if not negated:
-            out.words.append(node.text)
-        return _text_query(node.text)
-    if isinstance(node, q.Phrase):
-        if not negated:
-            # A misspelt word in a phrase deserves a suggestion too.
-            out.words += node.text.split()
-        return _text_query(node.text)
-    if isinstance(node, q.Prefix):
-        return _prefix(node.text, searcher, out)
-    if isinstance(node, q.Filter):
-        return _filter(node)
-    if isinstance(node, q.DateRange):
-        lo = _date_bound(node.start, end=False) or 1  # 0 means "date unknown"
-        hi = _date_bound(node.end, end=True)
-        return wq.NumericRange("date", lo, hi)
-    if isinstance(node, q.Not):
-        inner = _compile(node.child, searcher, out, negated=not negated)
-        return wq.Not(inner) if inner is not None else None
-    if isinstance(node, q.Or):
-        parts = [_compile(c, searcher, out, negated) for c in node.children]
-        parts = [p for p in parts if p is not None]
-        return wq.Or(parts) if len(parts) > 1 else (parts[0] if parts else None)
-    if isinstance(node, q.And):
-        return _compile_and(node.children, searcher, out, negated)
-    raise TypeError(f"unknown query node {node!r}")
+    def _and(self, children, negated: bool):
+        positives, negatives = [], []
+        children = list(children)
+        i = 0
+        while i < len(children):
+            child = children[i]
+            following = children[i + 1] if i + 1 < len(children) else None
+            if isinstance(child, q.Word) and isinstance(following, q.Word):
+                compound = _compound(child.text, following.text)
+                if compound is not None:
+                    # "cyber security" also finds "cybersecurity", and "United
+                    # States" finds "U.S.": the pair as one word, or both words.
+                    if not negated:
+                        self.plan.words += [child.text, following.text]
+                        self.plan.terms.append(compound)
+                    both = [
+                        self._text(child.text, negated),
+                        self._text(following.text, negated),
+                    ]
+                    positives.append(_or([("term", compound), _and(both, [])]))
+                    i += 2
+                    continue
+            if isinstance(child, q.Not):
+                inner = self.compile(child.child, not negated)
+                if inner is not None:
+                    negatives.append(inner)
+            else:
+                compiled = self.compile(child, negated)
+                if compiled is not None:
+                    positives.append(compiled)
+            i += 1
+        return _and(positives, negatives)
 
+    def _text(self, text: str, negated: bool):
+        """A word or phrase: its terms in a row, written either way.
 
-def _compile_and(children, searcher, out: Compiled, negated: bool):
-    positives, negatives = [], []
-    children = list(children)
-    i = 0
-    while i < len(children):
-        child = children[i]
-        following = children[i + 1] if i + 1 < len(children) else None
-        if isinstance(child, q.Word) and isinstance(following, q.Word):
-            compound = _compound(child.text, following.text)
-            if compound is not None:
-                # "cyber security" also finds "cybersecurity", and "United
-                # States" finds "U.S.": the pair as one word, or both words.
-                if not negated:
-                    out.words += [child.text, following.text]
-                both = [_text_query(child.text), _text_query(following.text)]
-                alternatives = [compound, wq.And([b for b in both if b is not None])]
-                positives.append(wq.Or(alternatives))
-                i += 2
+        A hyphenated word is also its parts in a row ("two-factor" finds
+        "two factor"), and two words are also the word they make when the
+        index has it ("two factor" finds "twofactor" and "two-factor").
+        """
+        words = analysis.query_terms(text)
+        if not words:
+            return None
+        terms = tuple(term for term, _ in words)
+        variants = [terms]
+        if any(len(parts) > 1 for _, parts in words):
+            variants.append(
+                tuple(t for term, parts in words for t in (parts or (term,)))
+            )
+        joined = self._joined(words)
+        if joined != terms:
+            variants.append(joined)
+        nodes = []
+        for variant in dict.fromkeys(variants):
+            node = ("term", variant[0]) if len(variant) == 1 else ("phrase", variant)
+            nodes.append(node)
+            if not negated:
+                if node[0] == "term":
+                    self.plan.terms.append(variant[0])
+                else:
+                    self.plan.phrases.append(variant)
+        return _or(nodes)
+
+    def _joined(self, words) -> tuple[str, ...]:
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            term, parts = words[i]
+            if i + 1 < len(words) and not parts and not words[i + 1][1]:
+                joined = analysis.stem(term + words[i + 1][0])
+                if term.isalpha() and words[i + 1][0].isalpha():
+                    self.budget.charge(1)
+                    if self.view.doc_frequency(joined):
+                        out.append(joined)
+                        i += 2
+                        continue
+            out.append(term)
+            i += 1
+        return tuple(out)
+
+    def _prefix(self, text: str, negated: bool):
+        """``text*`` as the index terms it stands for, at most PREFIX_CAP of them.
+
+        The words as written are expanded first, then stemmed: the stemmed
+        terms alone would miss every word whose stem is shorter than the
+        prefix ("securit*" must find "security", indexed as "secur"). Stemmed
+        terms that start with the prefix follow, for what the words field
+        lacks (acronyms kept whole, joined compounds).
+        """
+        prefix = text.lower().replace("’", "'")
+        reader = self.view.searcher.reader()
+
+        def candidates():
+            for word in reader.expand_prefix("words", prefix):
+                self.budget.charge(1)
+                yield from analysis.terms(_decoded(word))
+            for term in reader.expand_prefix("text", prefix):
+                self.budget.charge(1)
+                yield _decoded(term)
+
+        expanded: list[str] = []
+        for term in candidates():
+            if term in expanded:
                 continue
-        if isinstance(child, q.Not):
-            inner = _compile(child.child, searcher, out, negated=not negated)
-            if inner is not None:
-                negatives.append(inner)
-        else:
-            compiled = _compile(child, searcher, out, negated)
-            if compiled is not None:
-                positives.append(compiled)
-        i += 1
-    if not positives and not negatives:
-        return None
-    base = (
-        wq.And(positives)
-        if len(positives) > 1
-        else (positives[0] if positives else wq.Every())
-    )
-    if negatives:
-        excluded = wq.Or(negatives) if len(negatives) > 1 else negatives[0]
-        # Not AndNot: whoosh-reloaded 2.7.5's AndNotMatcher can let the first
-        # candidate through when the excluded postings start earlier
-        # ("security -election" returned "security election").
-        return wq.And([base, wq.Not(excluded)])
-    return base
+            if len(expanded) == PREFIX_CAP:
+                self.plan.notices.append(
+                    f"“{text}*” matches more than {PREFIX_CAP} words; "
+                    f"only the first {PREFIX_CAP} were searched."
+                )
+                break
+            expanded.append(term)
+        if not expanded:
+            return _NONE
+        if not negated:
+            self.plan.terms += expanded
+        return _or([("term", t) for t in expanded])
 
 
-def _compound(first: str, second: str):
+def _compound(first: str, second: str) -> str | None:
     joined = analysis.terms(f"{first} {second}")
     separate = analysis.terms(first) + analysis.terms(second)
     if len(joined) == 1 and len(separate) == 2:
-        return wq.Term("text", joined[0])
+        return joined[0]
     return None
 
 
-def _prefix(text: str, searcher, out: Compiled):
-    """``text*`` as the index terms it stands for, at most PREFIX_CAP of them.
-
-    The words as written are expanded first, then stemmed: the stemmed terms
-    alone would miss every word whose stem is shorter than the prefix
-    ("securit*" must find "security", indexed as "secur"). Stemmed terms
-    that start with the prefix follow, for what the words field lacks
-    (acronyms kept whole, joined compounds).
-    """
-    prefix = text.lower().replace("’", "'")
-    reader = searcher.reader()
-
-    def candidates():
-        for word in reader.expand_prefix("words", prefix):
-            yield from analysis.terms(_decoded(word))
-        for term in reader.expand_prefix("text", prefix):
-            yield _decoded(term)
-
-    expanded: list[str] = []
-    for term in candidates():
-        if term in expanded:
+def _or(parts):
+    """Either of ``parts``, repeated ones merged (None when none is left)."""
+    flat: list[tuple] = []
+    for part in parts:
+        if part is None or part == _NONE:
             continue
-        if len(expanded) == PREFIX_CAP:
-            out.notices.append(
-                f"“{text}*” matches more than {PREFIX_CAP} words; "
-                f"only the first {PREFIX_CAP} were searched."
-            )
-            break
-        expanded.append(term)
-    if not expanded:
-        return wq.NullQuery
-    return wq.Or([wq.Term("text", t) for t in expanded])
+        flat += part[1] if part[0] == "or" else [part]
+    flat = list(dict.fromkeys(flat))
+    if not flat:
+        return _NONE if any(p == _NONE for p in parts) else None
+    return flat[0] if len(flat) == 1 else ("or", tuple(flat))
 
 
-def _decoded(term) -> str:
-    return term.decode("utf-8") if isinstance(term, bytes) else term
+def _and(positives, negatives):
+    positives = [p for p in positives if p is not None]
+    negatives = [n for n in negatives if n is not None and n != _NONE]
+    if _NONE in positives:
+        return _NONE
+    flat: list[tuple] = []
+    for part in positives:
+        if part[0] == "and" and not part[2]:
+            flat += part[1]
+        else:
+            flat.append(part)
+    flat = list(dict.fromkeys(flat))
+    negatives = list(dict.fromkeys(negatives))
+    if not flat and not negatives:
+        return None
+    if len(flat) == 1 and not negatives:
+        return flat[0]
+    return ("and", tuple(flat), tuple(negatives))
 
 
-def _filter(node: "q.Filter"):
+def _filter(node: q.Filter):
     value = node.value.strip().lower()
     if node.field == "speaker":
         words = [w.strip(".") for w in value.replace(",", " ").split() if w.strip(".")]
         if not words:
             return None
-        terms = [wq.Term("speaker_names", w) for w in words]
-        return terms[0] if len(terms) == 1 else wq.And(terms)
+        return _and([("filter", "speaker_names", w) for w in words], [])
     target = {
         "interview": "interview_slug",
         "series": "series",
@@ -194,145 +293,427 @@ def _filter(node: "q.Filter"):
         "role": "role",
         "kind": "kind",
     }[node.field]
-    return wq.Term(target, value)
+    return ("filter", target, value)
 
 
-# Running a search ------------------------------------------------------------
+def _decoded(term) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
-@dataclass
-class RawHit:
-    doc_id: str  # "t<pk>" or "i<pk>"
-    kind: str
-    text: str
-    spans: list[tuple[int, int]]
+# Set operations on sorted arrays of document numbers ---------------------------
 
 
-@dataclass
-class RawResults:
-    docnums: list[int]  # every matching document
-    hits: list[RawHit]  # the requested page
-    notices: list[str]
-    words: list[str]
-
-    def count(self, column: str) -> Counter:
-        """Matching documents per value of a column (speaker, interview)."""
-        values = searchers.column(column)
-        return Counter(values[d] for d in self.docnums)
+def _contains(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each of ``values``, whether it is in ``sorted_values``."""
+    if not len(sorted_values) or not len(values):
+        return np.zeros(len(values), dtype=bool)
+    idx = np.searchsorted(sorted_values, values)
+    idx[idx == len(sorted_values)] = len(sorted_values) - 1
+    return sorted_values[idx] == values
 
 
-SORTS = ("relevance", "newest", "oldest")
+def _intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if len(a) > len(b):
+        a, b = b, a
+    return a[_contains(b, a)]
 
 
-def _sortedby(sort: str):
+def _union(arrays: list[np.ndarray], count: int) -> np.ndarray:
+    arrays = [a for a in arrays if len(a)]
+    if not arrays:
+        return _EMPTY
+    if len(arrays) == 1:
+        return arrays[0]
+    if sum(len(a) for a in arrays) * 8 > count:
+        mask = np.zeros(count, dtype=bool)
+        for a in arrays:
+            mask[a] = True
+        return np.flatnonzero(mask).astype(np.int32)
+    return np.unique(np.concatenate(arrays))
+
+
+# Evaluating one segment ----------------------------------------------------------
+
+
+class _Run:
+    """The plan evaluated over one segment."""
+
+    def __init__(self, segment, live: np.ndarray, budget: Budget):
+        self.segment = segment
+        self.live = live
+        self.budget = budget
+        self.phrases: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.keys: dict[str, np.ndarray] = {}
+
+    def docs(self, node) -> np.ndarray:
+        kind = node[0]
+        segment = self.segment
+        if kind == "term":
+            start, end = segment.text_range(node[1])
+            self.budget.charge(end - start)
+            return np.asarray(segment.pdoc[start:end])
+        if kind == "phrase":
+            return self.phrase(node[1])[0]
+        if kind == "filter":
+            docs = np.asarray(segment.filter_docs(node[1], node[2]))
+            self.budget.charge(len(docs))
+            return docs
+        if kind == "date":
+            dates = segment.column("date")
+            self.budget.charge(len(dates))
+            return np.flatnonzero((dates >= node[1]) & (dates <= node[2])).astype(
+                np.int32
+            )
+        if kind == "and":
+            return self._and(node[1], node[2])
+        if kind == "or":
+            return _union([self.docs(c) for c in node[1]], segment.count)
+        if kind == "none":
+            return _EMPTY
+        raise TypeError(f"unknown plan node {node!r}")
+
+    def _and(self, positives, negatives) -> np.ndarray:
+        if positives:
+            result = None
+            for child in positives:
+                docs = self.docs(child)
+                result = docs if result is None else _intersect(result, docs)
+                self.budget.charge(len(result))
+                if not len(result):
+                    return _EMPTY
+        else:
+            result = np.arange(self.segment.count, dtype=np.int32)
+        if negatives:
+            excluded = _union([self.docs(c) for c in negatives], self.segment.count)
+            result = result[~_contains(excluded, result)]
+        return result
+
+    def phrase(self, terms: tuple[str, ...]):
+        """(documents, occurrences per document, start keys) of a phrase.
+
+        A start key is document << 32 | position of the phrase's first word.
+        Occurrences of each word in the candidate documents become keys
+        shifted back by the word's place in the phrase; the phrase starts
+        where every word's shifted keys agree. Rarest word first, so the
+        candidate starts shrink quickly; a repeated word is read once.
+        """
+        cached = self.phrases.get(terms)
+        if cached is not None:
+            return cached
+        segment = self.segment
+        ranges = {t: segment.text_range(t) for t in set(terms)}
+        empty = (_EMPTY, _EMPTY, np.zeros(0, dtype=np.int64))
+        if any(start == end for start, end in ranges.values()):
+            self.phrases[terms] = empty
+            return empty
+        candidates = None
+        for start, end in sorted(ranges.values(), key=lambda r: r[1] - r[0]):
+            docs = np.asarray(segment.pdoc[start:end])
+            self.budget.charge(len(docs))
+            candidates = docs if candidates is None else _intersect(candidates, docs)
+            if not len(candidates):
+                self.phrases[terms] = empty
+                return empty
+        order = sorted(
+            range(len(terms)), key=lambda i: ranges[terms[i]][1] - ranges[terms[i]][0]
+        )
+        starts = None
+        for i in order:
+            keys = self._keys(terms[i], ranges[terms[i]], candidates)
+            if starts is None:
+                starts = keys - i
+            else:
+                self.budget.charge(len(starts))
+                starts = starts[_contains(keys, starts + i)]
+            if not len(starts):
+                self.phrases[terms] = empty
+                return empty
+        docs, counts = np.unique(starts >> 32, return_counts=True)
+        result = (docs.astype(np.int32), counts.astype(np.int32), starts)
+        self.phrases[terms] = result
+        return result
+
+    def _keys(self, term: str, term_range, candidates: np.ndarray) -> np.ndarray:
+        """Sorted document << 32 | position of ``term`` in ``candidates``."""
+        cached = self.keys.get(term)
+        if cached is not None:
+            return cached
+        segment = self.segment
+        start, end = term_range
+        idx = start + np.searchsorted(np.asarray(segment.pdoc[start:end]), candidates)
+        first = np.asarray(segment.poff[idx]).astype(np.int64)
+        counts = np.asarray(segment.pfreq[idx]).astype(np.int64)
+        total = int(counts.sum())
+        self.budget.charge(total)
+        skips = np.repeat(first - (np.cumsum(counts) - counts), counts)
+        positions = np.asarray(segment.ppos[skips + np.arange(total)])
+        keys = (np.repeat(candidates.astype(np.int64), counts) << 32) | positions
+        self.keys[term] = keys
+        return keys
+
+    def frequencies(self, term: str, docs: np.ndarray) -> np.ndarray:
+        start, end = self.segment.text_range(term)
+        return _lookup(
+            np.asarray(self.segment.pdoc[start:end]),
+            np.asarray(self.segment.pfreq[start:end]),
+            docs,
+        )
+
+
+def _lookup(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """values[keys == w] for each w in ``wanted`` (0 where absent)."""
+    if not len(keys):
+        return np.zeros(len(wanted), dtype=np.int32)
+    idx = np.searchsorted(keys, wanted)
+    idx[idx == len(keys)] = len(keys) - 1
+    return np.where(keys[idx] == wanted, values[idx], 0)
+
+
+def _idf(view: View, term: str) -> float:
+    return math.log(view.doc_count / (view.doc_frequency(term) + 1)) + 1
+
+
+def _scores(run: _Run, view: View, plan: Plan, docs: np.ndarray) -> np.ndarray:
+    """BM25 of each document: the sum over the words and phrases it matches."""
+    lengths = run.segment.column("length")[docs]
+    norm = K1 * ((1 - B) + B * lengths / view.average_length)
+    scores = np.zeros(len(docs))
+    for term in plan.terms:
+        tf = run.frequencies(term, docs)
+        scores += _idf(view, term) * (tf * (K1 + 1)) / (tf + norm)
+    for phrase in plan.phrases:
+        phrase_docs, counts, _ = run.phrase(phrase)
+        tf = _lookup(phrase_docs, counts, docs)
+        idf = sum(_idf(view, t) for t in phrase)
+        scores += idf * (tf * (K1 + 1)) / (tf + norm)
+    return scores
+
+
+def _sort_keys(run: _Run, view, plan, docs: np.ndarray, sort: str) -> np.ndarray:
+    if sort == "relevance":
+        return -_scores(run, view, plan, docs)
+    position = run.segment.column("position")[docs].astype(np.int64)
     if sort == "newest":
-        return sorting.MultiFacet(
-            [sorting.FieldFacet("date", reverse=True), sorting.FieldFacet("position")]
-        )
-    if sort == "oldest":
-        return sorting.MultiFacet(
-            [sorting.FieldFacet("date_asc"), sorting.FieldFacet("position")]
-        )
-    return None
+        return -run.segment.column("date")[docs].astype(np.int64) * 2**21 + position
+    return run.segment.column("date_asc")[docs].astype(np.int64) * 2**21 + position
 
 
-def run(
-    tree, *, sort: str = "relevance", page: int = 1, page_size: int = 20
-) -> RawResults:
-    searcher = searchers.get()
-    compiled = compile_query(tree, searcher)
-    raw = RawResults([], [], compiled.notices, compiled.words)
-    if compiled.query is None:
-        return raw
-    raw.docnums = list(searcher.docs_for_query(compiled.query))
-    if not raw.docnums or (page - 1) * page_size >= len(raw.docnums):
-        return raw
-    results = searcher.search_page(
-        compiled.query, page, pagelen=page_size, terms=True, sortedby=_sortedby(sort)
+def _top(keys: np.ndarray, k: int) -> np.ndarray:
+    """Indexes of the k smallest keys, in order; ties keep document order."""
+    if len(keys) > k > 0:
+        threshold = np.partition(keys, k - 1)[k - 1]
+        candidates = np.flatnonzero(keys <= threshold)
+        return candidates[np.argsort(keys[candidates], kind="stable")][:k]
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.argsort(keys, kind="stable")
+
+
+def _count_facets(run: _Run, docs: np.ndarray, facets: dict[str, Counter]) -> None:
+    segment = run.segment
+    run.budget.charge(len(docs))
+    for name, table in (("speaker", segment.speakers), ("series", segment.series)):
+        codes = segment.column(name)[docs]
+        codes = codes[codes >= 0]
+        if len(codes):
+            counts = np.bincount(codes, minlength=len(table))
+            for code in np.flatnonzero(counts):
+                facets[name][table[code]] += int(counts[code])
+    dates = segment.column("date")[docs]
+    years, counts = np.unique(dates[dates > 0] // 10000, return_counts=True)
+    for year, count in zip(years, counts, strict=True):
+        facets["year"][str(int(year))] += int(count)
+    matched = np.zeros(segment.count, dtype=bool)
+    matched[docs] = True
+    for topic, topic_docs in segment.filter_terms("topics"):
+        run.budget.charge(len(topic_docs))
+        count = int(np.count_nonzero(matched[topic_docs]))
+        if count:
+            facets["topic"][topic] += count
+
+
+def _visible(run: _Run, docs: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    docs = docs[run.live[docs]]
+    if len(hidden) and len(docs):
+        interviews = run.segment.column("interview")[docs]
+        docs = docs[~np.isin(interviews, hidden)]
+    return docs
+
+
+# The engine's calls ----------------------------------------------------------------
+
+
+def _view(page_notices: list[str]) -> View | None:
+    try:
+        return searchers.get()
+    except IndexUnavailable as exc:
+        log.warning("search index unavailable (%s): run manage.py rebuild_index", exc)
+        page_notices.append(_UNAVAILABLE[exc.reason])
+        return None
+
+
+def search(
+    tree,
+    *,
+    sort: str = "relevance",
+    offset: int = 0,
+    limit: int = 20,
+    hidden: frozenset[int] = frozenset(),
+    budget: Budget | None = None,
+) -> Page:
+    """One page of hits for ``tree``, with the exact total and facet counts
+    over documents outside ``hidden`` interviews."""
+    budget = budget or Budget()
+    page = Page()
+    view = _view(page.notices)
+    if view is None:
+        return page
+    try:
+        plan = compile_plan(tree, view, budget)
+    except BudgetExceeded:
+        page.notices.append(TOO_BROAD)
+        page.total, page.facets, page.complete = None, None, False
+        return page
+    page.notices += plan.notices
+    page.words = plan.words
+    if plan.node is None:
+        return page
+    hidden_array = np.fromiter(hidden, dtype=np.int64, count=len(hidden))
+    facets: dict[str, Counter] = {
+        name: Counter() for name in ("speaker", "series", "topic", "year")
+    }
+    ranked: list[tuple] = []
+    runs: list[_Run] = []
+    total = 0
+    wanted = offset + limit
+    for number, (segment, live, _) in enumerate(view.segments):
+        run = _Run(segment, live, budget)
+        runs.append(run)
+        try:
+            docs = _visible(run, run.docs(plan.node), hidden_array)
+            if not len(docs):
+                continue
+            keys = _sort_keys(run, view, plan, docs, sort)
+            best = _top(keys, wanted)
+            ranked += [(keys[i].item(), number, int(docs[i])) for i in best]
+            total += len(docs)
+            _count_facets(run, docs, facets)
+        except BudgetExceeded:
+            page.complete = False
+            break
+    ranked.sort()
+    for _, number, docnum in ranked[offset:wanted]:
+        page.hits.append(_hit(view, runs[number], number, docnum, plan))
+    if page.complete:
+        page.total, page.facets = total, facets
+    else:
+        page.total, page.facets = None, None
+        page.notices.append(TOO_BROAD)
+    return page
+
+
+def _hit(view: View, run: _Run, number: int, docnum: int, plan: Plan) -> Hit:
+    segment = run.segment
+    stored = view.stored_fields(number, docnum)
+    return Hit(
+        kind=KINDS[int(segment.column("kind")[docnum])],
+        pk=int(segment.column("pk")[docnum]),
+        text=stored.get("text", ""),
+        spans=_spans(run, docnum, plan),
     )
-    raw.hits = [_raw_hit(searcher, hit) for hit in results]
-    return raw
 
 
-def _raw_hit(searcher, hit) -> RawHit:
-    """The hit with the character spans of its matches, read from postings.
+def _occurrences(segment, term: str, docnum: int) -> dict[int, tuple[int, int]]:
+    """Position → character span of ``term`` in one document."""
+    start, end = segment.text_range(term)
+    docs = segment.pdoc[start:end]
+    i = int(np.searchsorted(docs, docnum))
+    if i == len(docs) or docs[i] != docnum:
+        return {}
+    first = int(segment.poff[start + i])
+    count = int(segment.pfreq[start + i])
+    positions = segment.ppos[first : first + count].tolist()
+    starts = segment.pstart[first : first + count].tolist()
+    ends = segment.pend[first : first + count].tolist()
+    return {p: (s, e) for p, s, e in zip(positions, starts, ends, strict=True)}
+
+
+def _spans(run: _Run, docnum: int, plan: Plan) -> list[tuple[int, int]]:
+    """The character spans of a document's matches.
 
     A word searched on its own is marked wherever it occurs; a phrase's words
     only where they form the phrase, or the snippet could show "norms" alone
     and miss "voluntary norms".
     """
-    matched = {
-        term.decode("utf-8") if isinstance(term, bytes) else term
-        for fieldname, term in hit.matched_terms()
-        if fieldname == "text"
-    }
-    words, phrases = set(), []
-    _leaves(hit.results.q, words, phrases)
-    occurrences = {
-        term: _occurrences(searcher, term, hit.docnum)
-        for term in matched & (words | {w for p in phrases for w in p})
-    }
-    spans = [span for term in words & matched for span in occurrences[term].values()]
-    for phrase in phrases:
-        if not set(phrase) <= matched:
-            continue
-        first = occurrences[phrase[0]]
-        for start in first:
-            if all(start + i in occurrences[w] for i, w in enumerate(phrase)):
-                spans += [occurrences[w][start + i] for i, w in enumerate(phrase)]
-    return RawHit(hit["id"], hit["kind"], hit.get("text", ""), spans)
+    segment = run.segment
+    spans = []
+    for term in plan.terms:
+        spans += _occurrences(segment, term, docnum).values()
+    for phrase in plan.phrases:
+        occurrences = [_occurrences(segment, term, docnum) for term in phrase]
+        for start in occurrences[0]:
+            if all(start + i in occ for i, occ in enumerate(occurrences)):
+                spans += [occ[start + i] for i, occ in enumerate(occurrences)]
+    return spans
 
 
-def _leaves(query, words: set[str], phrases: list[tuple[str, ...]]) -> None:
-    """The text terms and phrases that can match, leaving out negated parts."""
-    if isinstance(query, wq.Term):
-        if query.fieldname == "text":
-            words.add(query.text)
-    elif isinstance(query, wq.Phrase):
-        if query.fieldname == "text":
-            phrases.append(tuple(query.words))
-    elif isinstance(query, wq.AndNot):
-        _leaves(query.a, words, phrases)
-    elif isinstance(query, wq.Not):
-        return
-    elif isinstance(query, wq.CompoundQuery):
-        for child in query.subqueries:
-            _leaves(child, words, phrases)
+def marks(tree, interview_pk: int, budget: Budget | None = None) -> Marks:
+    """The spans of ``tree``'s matches in one interview, for marking its page."""
+    budget = budget or Budget()
+    result = Marks()
+    view = _view([])
+    if view is None:
+        return result
+    try:
+        plan = compile_plan(tree, view, budget)
+        if plan.node is None:
+            return result
+        for segment, live, _ in view.segments:
+            run = _Run(segment, live, budget)
+            docs = run.docs(plan.node)
+            docs = docs[live[docs]]
+            docs = docs[segment.column("interview")[docs] == interview_pk]
+            for docnum in docs.tolist():
+                spans = _spans(run, docnum, plan)
+                if segment.column("kind")[docnum] == KINDS.index("lede"):
+                    result.lede = spans
+                else:
+                    result.turns[int(segment.column("pk")[docnum])] = spans
+    except BudgetExceeded:
+        pass  # what was marked so far stays marked
+    return result
 
 
-def _occurrences(searcher, term: str, docnum: int) -> dict[int, tuple[int, int]]:
-    """Position → character span of ``term`` in one document."""
-    postings = searcher.postings("text", term)
-    postings.skip_to(docnum)
-    if not postings.is_active() or postings.id() != docnum:
-        return {}
-    return {pos: (start, end) for pos, start, end in postings.value_as("characters")}
-
-
-def spans_within(tree, interview_slug: str) -> dict[str, list[tuple[int, int]]]:
-    """For one interview: document id → matched spans, for marking its page."""
-    searcher = searchers.get()
-    scoped = q.And((tree, q.Filter("interview", interview_slug)))
-    compiled = compile_query(scoped, searcher)
-    if compiled.query is None:
-        return {}
-    results = searcher.search(compiled.query, limit=None, terms=True)
-    return {hit["id"]: _raw_hit(searcher, hit).spans for hit in results}
-
-
-def has_results(tree) -> bool:
-    searcher = searchers.get()
-    compiled = compile_query(tree, searcher)
-    if compiled.query is None:
+def has_results(tree, hidden: frozenset[int] = frozenset(), budget=None) -> bool:
+    budget = budget or Budget()
+    view = _view([])
+    if view is None:
         return False
-    return next(iter(searcher.docs_for_query(compiled.query)), None) is not None
+    try:
+        plan = compile_plan(tree, view, budget)
+        if plan.node is None:
+            return False
+        hidden_array = np.fromiter(hidden, dtype=np.int64, count=len(hidden))
+        for segment, live, _ in view.segments:
+            run = _Run(segment, live, budget)
+            if len(_visible(run, run.docs(plan.node), hidden_array)):
+                return True
+    except BudgetExceeded:
+        return False
+    return False
 
 
-def correct(word: str) -> str | None:
+def correct(word: str, budget: Budget | None = None) -> str | None:
     """A better-known spelling of ``word`` from the index, if it lacks it."""
-    searcher = searchers.get()
+    budget = budget or Budget()
     key = word.lower()
-    if not key.isalpha() or searcher.doc_frequency("words", key) > 0:
+    if not key.isalpha() or len(key) > 30:
         return None
-    suggestions = searcher.corrector("words").suggest(key, limit=1)
+    view = _view([])
+    if view is None:
+        return None
+    budget.charge(1000)
+    if view.searcher.doc_frequency("words", key) > 0:
+        return None
+    suggestions = view.searcher.corrector("words").suggest(key, limit=1)
     return suggestions[0] if suggestions else None

@@ -3,12 +3,20 @@
 Layout under ``$ARCHIVE_DATA_DIR/index``::
 
     CURRENT           the build id of the index that serves (written atomically)
-    build-<id>/       one Whoosh index per build
+    build-<id>/       one Whoosh index per build, with its segment arrays
+                      (``segments.py``) and VERSION, the INDEX_VERSION it was
+                      built for
     write.lock        held by whoever writes: the queue consumer or a rebuild
 
-Readers never lock. Each process keeps one searcher and checks ``CURRENT``
-before every search: an open searcher of an old build would otherwise believe
-it is up to date, because Whoosh only compares generations within one index.
+Readers never lock. Each process keeps one ``View`` (a Whoosh searcher and
+the arrays of its segments) and checks ``CURRENT`` before every search: an
+open searcher of an old build would otherwise believe it is up to date,
+because Whoosh only compares generations within one index.
+
+A build made for another INDEX_VERSION (the analysis or the arrays changed)
+is not searched: searches say so, and ``rebuild_index`` (which the index
+consumer runs by itself) replaces it. A missing index is never created by a
+reader: searches find nothing and say the index is being built.
 """
 
 import contextlib
@@ -24,7 +32,13 @@ from django.conf import settings
 from whoosh import fields, index
 from whoosh.filedb.filestore import FileStorage
 
+from archive.search import segments
 from archive.search.analysis import policy_analyzer, spelling_analyzer
+from archive.search.writer import Writer, live_mask
+
+# Bump whenever what is indexed changes (schema, analysis, segment arrays):
+# an index built for another version must be rebuilt before it is searched.
+INDEX_VERSION = 2
 
 
 def schema() -> fields.Schema:
@@ -42,9 +56,8 @@ def schema() -> fields.Schema:
         date_asc=fields.NUMERIC(int, bits=32, sortable=True),  # unknown sorts last
         anchor=fields.NUMERIC(int, stored=True),
         position=fields.NUMERIC(int, stored=True, sortable=True),
-        text=fields.TEXT(
-            analyzer=policy_analyzer(), phrase=True, chars=True, stored=True
-        ),
+        # Positions and character spans live in the segment arrays.
+        text=fields.TEXT(analyzer=policy_analyzer(), phrase=False, stored=True),
         words=fields.TEXT(analyzer=spelling_analyzer(), phrase=False, spelling=True),
     )
 
@@ -73,7 +86,32 @@ def new_build_id() -> str:
 def create_build(build: str) -> index.Index:
     path = build_path(build)
     path.mkdir(parents=True)
-    return FileStorage(str(path)).create_index(schema())
+    ix = FileStorage(str(path)).create_index(schema())
+    (path / "VERSION").write_text(f"{INDEX_VERSION}\n")
+    return ix
+
+
+def build_version(build: str) -> int | None:
+    try:
+        return int((build_path(build) / "VERSION").read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def needs_rebuild() -> str | None:
+    """Why the serving index cannot serve (missing, or built for another
+    version), or None when it can."""
+    build = current_build()
+    if build is None or not build_path(build).exists():
+        return "missing"
+    if build_version(build) != INDEX_VERSION:
+        return "outdated"
+    return None
+
+
+def writer(ix: index.Index) -> Writer:
+    """The writer every change goes through (see ``writer.py``)."""
+    return Writer(ix, Path(ix.storage.folder))
 
 
 def switch_to(build: str) -> None:
@@ -104,8 +142,16 @@ def _older_than(path: Path, seconds: int) -> bool:
         return False
 
 
+class IndexUnavailable(Exception):
+    """No index can serve: it is missing or was built for another version."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
 def open_current() -> index.Index:
-    """The serving index, creating an empty one on first use."""
+    """The serving index (IndexUnavailable when there is none to serve)."""
     return _open_current()[1]
 
 
@@ -113,14 +159,18 @@ def _open_current() -> tuple[str, index.Index]:
     """(build id, index) of the serving index, read from one look at CURRENT."""
     build = current_build()
     if build is None or not build_path(build).exists():
-        with write_lock(timeout=30):
-            ix = open_current_locked()
-            return current_build(), ix
-    return build, index.open_dir(str(build_path(build)))
+        raise IndexUnavailable("missing")
+    if build_version(build) != INDEX_VERSION:
+        raise IndexUnavailable("outdated")
+    try:
+        return build, index.open_dir(str(build_path(build)))
+    except (index.EmptyIndexError, FileNotFoundError):
+        raise IndexUnavailable("missing") from None
 
 
 def open_current_locked() -> index.Index:
-    """``open_current`` for a caller that already holds the write lock."""
+    """The serving index, for a caller that holds the write lock; an empty
+    one is created when there is none (the caller then fills it)."""
     build = current_build()
     if build is None or not build_path(build).exists():
         build = new_build_id()
@@ -150,55 +200,114 @@ def write_lock(timeout: float | None = None):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+class View:
+    """One consistent look at the serving index: a Whoosh searcher (stored
+    fields, term lists, spelling) and, for each of its segments, the arrays
+    and the mask of live documents, with Whoosh's document number offset."""
+
+    def __init__(self, ix: index.Index, cache: dict):
+        self.searcher = ix.searcher()
+        directory = Path(ix.storage.folder)
+        reader = self.searcher.reader()
+        # An empty index has one leaf reader with no segment.
+        parts = [(r, o) for r, o in reader.leaf_readers() if r.segment() is not None]
+        self.segments: list[tuple[segments.Segment, object, int]] = []
+        for segment_reader, offset in parts:
+            whoosh_segment = segment_reader.segment()
+            key = (str(directory), whoosh_segment.segment_id())
+            arrays = cache.get(key)
+            if arrays is None:
+                arrays = cache[key] = segments.Segment.open(
+                    directory, whoosh_segment.segment_id()
+                )
+            self.segments.append((arrays, live_mask(whoosh_segment), offset))
+        self.doc_count = sum(s.count for s, _, _ in self.segments)
+        total_length = sum(s.total_length for s, _, _ in self.segments)
+        self.average_length = total_length / self.doc_count if self.doc_count else 1.0
+        self._df: dict[str, int] = {}
+
+    def doc_frequency(self, term: str) -> int:
+        """Documents holding ``term`` in their text (deleted ones included, as
+        in Whoosh's statistics)."""
+        df = self._df.get(term)
+        if df is None:
+            df = 0
+            for arrays, _, _ in self.segments:
+                start, end = arrays.text_range(term)
+                df += end - start
+            if len(self._df) > 50_000:
+                self._df.clear()
+            self._df[term] = df
+        return df
+
+    def stored_fields(self, segment_number: int, docnum: int) -> dict:
+        offset = self.segments[segment_number][2]
+        return self.searcher.stored_fields(offset + docnum)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.searcher.close()
+
+
 class _Searchers:
-    """One open searcher per process, reopened when the index changes."""
+    """One open view per process, reopened when the index changes."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._key = None
         self._index = None
-        self._searcher = None
-        self.columns: dict = {}
+        self._view: View | None = None
+        # Segment arrays by (build folder, segment id): segments never change,
+        # so a new view after a commit maps only the segments that are new.
+        self._arrays: dict = {}
 
-    def get(self):
+    def get(self) -> View:
+        """The current view (IndexUnavailable when no index can serve)."""
         key = (str(root()), current_build())
         with self._lock:
-            if self._searcher is None or key != self._key:
+            if self._view is None or key != self._key:
                 self._close()
                 # The key must name the build actually opened: reading
                 # CURRENT again could see a newer build than the one open,
-                # and this searcher would then never move to it.
+                # and this view would then never move to it.
                 build, self._index = _open_current()
-                self._searcher = self._index.searcher()
                 self._key = (str(root()), build)
-                self.columns = {}
-            elif not self._searcher.up_to_date():
-                # Not Searcher.refresh(): in whoosh-reloaded 2.7.5 it keeps
-                # the old segments beside the new ones (replaced and deleted
-                # documents stay findable) and shares its readers with the
-                # searcher it replaces, so closing that one breaks it.
+                self._arrays = {}
+                self._view = self._open()
+            elif not self._view.searcher.up_to_date():
+                # A fresh searcher, not Searcher.refresh(): in whoosh-reloaded
+                # 2.7.5 refresh keeps the old segments beside the new ones
+                # (replaced and deleted documents stay findable) and shares
+                # its readers with the searcher it replaces.
                 self._close()
-                self._searcher = self._index.searcher()
-                self.columns = {}
-            return self._searcher
+                self._view = self._open()
+            return self._view
 
-    def column(self, name: str) -> list:
-        """A whole column as a list, docnum → value, cached per searcher."""
-        if name not in self.columns:
-            reader = self._searcher.reader()
-            self.columns[name] = list(reader.column_reader(name))
-        return self.columns[name]
+    def _open(self) -> View:
+        # A commit between reading the table of contents and mapping a
+        # segment's arrays can remove that segment: look again.
+        for attempt in range(5):
+            try:
+                view = View(self._index, self._arrays)
+                used = {id(arrays) for arrays, _, _ in view.segments}
+                self._arrays = {k: a for k, a in self._arrays.items() if id(a) in used}
+                return view
+            except FileNotFoundError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.01)
+        raise AssertionError("unreachable")
 
     def _close(self):
-        if self._searcher is not None:
-            with contextlib.suppress(Exception):
-                self._searcher.close()
-        self._searcher = None
+        if self._view is not None:
+            self._view.close()
+        self._view = None
 
     def reset(self):
         with self._lock:
             self._close()
             self._key = None
+            self._arrays = {}
 
 
 searchers = _Searchers()

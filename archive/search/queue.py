@@ -16,11 +16,11 @@ import time
 from collections.abc import Callable
 
 from django.db import close_old_connections, connection, transaction
-from whoosh.writing import IndexWriter
 
 from archive.models import IndexQueue, Interview, Turn
 from archive.search import index
 from archive.search.documents import interview_documents, turn_documents
+from archive.search.writer import Writer
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def _clean(document: dict) -> dict:
     return {k: v for k, v in document.items() if v != ""}
 
 
-def _apply(writer: IndexWriter, rows: list[IndexQueue]) -> int:
+def _apply(writer: Writer, rows: list[IndexQueue]) -> int:
     """Bring the index in line with the database for what ``rows`` name."""
     interviews = {r.object_id for r in rows if r.kind == IndexQueue.Kind.INTERVIEW}
     speakers = {r.object_id for r in rows if r.kind == IndexQueue.Kind.SPEAKER}
@@ -52,7 +52,7 @@ def _apply(writer: IndexWriter, rows: list[IndexQueue]) -> int:
         )
         if interview is not None:
             for document in interview_documents(interview):
-                writer.add_document(**_clean(document))
+                writer.add(_clean(document))
                 written += 1
     if interviews:
         turns -= set(
@@ -66,7 +66,7 @@ def _apply(writer: IndexWriter, rows: list[IndexQueue]) -> int:
         for turn_id in gone:
             writer.delete_by_term("id", f"t{turn_id}")
         for document in documents:
-            writer.update_document(**_clean(document))
+            writer.update(_clean(document))
             written += 1
     return written
 
@@ -80,12 +80,16 @@ def drain(*, limit: int | None = None, lock_timeout: float | None = None) -> int
     """
     applied = 0
     with index.write_lock(timeout=lock_timeout):
+        if index.needs_rebuild():
+            # A missing index, or one built for another version, is filled
+            # from the database; that covers every queued row.
+            return _rebuild_locked(None)
         ix = index.open_current_locked()
         while limit is None or applied < limit:
             rows = list(IndexQueue.objects.order_by("pk")[:BATCH_SIZE])
             if not rows:
                 break
-            writer = ix.writer(timeout=30)
+            writer = index.writer(ix)
             try:
                 _apply(writer, rows)
             except BaseException:
@@ -124,6 +128,11 @@ def run_consumer(
             time.sleep(max(interval, 2.0))
 
 
+# Documents per segment written by a rebuild: big enough that a search visits
+# few segments, small enough that a segment's arrays are built in memory.
+REBUILD_SEGMENT = 250_000
+
+
 def rebuild(progress: Callable[[int, int], None] | None = None) -> str:
     """Build a new index from the database and switch to it atomically.
 
@@ -132,54 +141,57 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> str:
     fails, the old index keeps serving and the new one is deleted.
     """
     with index.write_lock():
-        # Readers of a fresh data directory need an index to open, and must
-        # not wait for this lock while the whole rebuild runs.
-        index.open_current_locked()
-        build = index.new_build_id()
-        try:
-            ix = index.create_build(build)
-            # Rows queued before this point are covered by reading the
-            # database now; later ones stay queued for the new index.
-            with transaction.atomic():
-                covered = list(IndexQueue.objects.values_list("pk", flat=True))
-            interviews = list(
-                Interview.objects.published().values_list("pk", flat=True)
-            )
-            total = Turn.objects.filter(interview__published=True).count()
-            writer = ix.writer(limitmb=256)
-            done = 0
-            try:
-                for interview_id in interviews:
-                    interview = (
-                        Interview.objects.published()
-                        .select_related("series")
-                        .filter(pk=interview_id)
-                        .first()
-                    )
-                    if interview is None:
-                        continue  # deleted or unpublished meanwhile (queued)
-                    for document in interview_documents(interview):
-                        writer.add_document(**_clean(document))
-                        if document["kind"] != "lede":
-                            done += 1
-                    if progress:
-                        progress(done, total)
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit(optimize=True)
-        except BaseException:
-            shutil.rmtree(index.build_path(build), ignore_errors=True)
-            raise
-        index.switch_to(build)
-        # In slices: a long queue would pass SQLite's limit on query
-        # parameters, and the new index already serves.
-        for start in range(0, len(covered), BATCH_SIZE):
-            IndexQueue.objects.filter(
-                pk__in=covered[start : start + BATCH_SIZE]
-            ).delete()
+        _rebuild_locked(progress)
     index.searchers.reset()
-    return build
+    return index.current_build()
+
+
+def _rebuild_locked(progress: Callable[[int, int], None] | None) -> int:
+    """``rebuild`` for a caller holding the write lock; returns the number of
+    queue rows it covered."""
+    build = index.new_build_id()
+    try:
+        ix = index.create_build(build)
+        # Rows queued before this point are covered by reading the database
+        # now; later ones stay queued for the new index.
+        with transaction.atomic():
+            covered = list(IndexQueue.objects.values_list("pk", flat=True))
+        interviews = list(Interview.objects.published().values_list("pk", flat=True))
+        total = Turn.objects.filter(interview__published=True).count()
+        writer = index.writer(ix)
+        done = 0
+        try:
+            for interview_id in interviews:
+                interview = (
+                    Interview.objects.published()
+                    .select_related("series")
+                    .filter(pk=interview_id)
+                    .first()
+                )
+                if interview is None:
+                    continue  # deleted or unpublished meanwhile (queued)
+                for document in interview_documents(interview):
+                    writer.add(_clean(document))
+                    if document["kind"] != "lede":
+                        done += 1
+                if writer.added >= REBUILD_SEGMENT:
+                    writer.commit(merge=False)
+                    writer = index.writer(ix)
+                if progress:
+                    progress(done, total)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(merge=False)
+    except BaseException:
+        shutil.rmtree(index.build_path(build), ignore_errors=True)
+        raise
+    index.switch_to(build)
+    # In slices: a long queue would pass SQLite's limit on query
+    # parameters, and the new index already serves.
+    for start in range(0, len(covered), BATCH_SIZE):
+        IndexQueue.objects.filter(pk__in=covered[start : start + BATCH_SIZE]).delete()
+    return len(covered)
 
 
 _COMPARED = ("kind", "interview", "speaker", "anchor", "position", "date", "text")
