@@ -140,6 +140,7 @@ def _facets(counts: dict[str, Counter]) -> dict[str, list[Facet]]:
     def top(counter: Counter) -> list[tuple[str, int]]:
         return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_SIZE]
 
+    counts = {name: counts.get(name, Counter()) for name in engine.FACETS}
     speakers = top(counts["speaker"])
     series = top(counts["series"])
     topics = top(counts["topic"])

@@ -29,7 +29,7 @@ import numpy as np
 
 from archive.search import analysis
 from archive.search import query as q
-from archive.search.engine import Budget, BudgetExceeded, Hit, Marks, Page
+from archive.search.engine import FACETS, Budget, BudgetExceeded, Hit, Marks, Page
 from archive.search.index import IndexUnavailable, View, searchers
 from archive.search.segments import KINDS
 
@@ -343,7 +343,6 @@ class _Run:
         self.live = live
         self.budget = budget
         self.phrases: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        self.keys: dict[str, np.ndarray] = {}
 
     def docs(self, node) -> np.ndarray:
         kind = node[0]
@@ -418,8 +417,12 @@ class _Run:
             range(len(terms)), key=lambda i: ranges[terms[i]][1] - ranges[terms[i]][0]
         )
         starts = None
+        # A word repeated in the phrase is read once.
+        occurrences: dict[str, np.ndarray] = {}
         for i in order:
-            keys = self._keys(terms[i], ranges[terms[i]], candidates)
+            keys = occurrences.get(terms[i])
+            if keys is None:
+                keys = occurrences[terms[i]] = self._keys(ranges[terms[i]], candidates)
             if starts is None:
                 starts = keys - i
             else:
@@ -433,11 +436,8 @@ class _Run:
         self.phrases[terms] = result
         return result
 
-    def _keys(self, term: str, term_range, candidates: np.ndarray) -> np.ndarray:
-        """Sorted document << 32 | position of ``term`` in ``candidates``."""
-        cached = self.keys.get(term)
-        if cached is not None:
-            return cached
+    def _keys(self, term_range, candidates: np.ndarray) -> np.ndarray:
+        """Sorted document << 32 | position of a term in ``candidates``."""
         segment = self.segment
         start, end = term_range
         idx = start + np.searchsorted(np.asarray(segment.pdoc[start:end]), candidates)
@@ -447,9 +447,7 @@ class _Run:
         self.budget.charge(total)
         skips = np.repeat(first - (np.cumsum(counts) - counts), counts)
         positions = np.asarray(segment.ppos[skips + np.arange(total)])
-        keys = (np.repeat(candidates.astype(np.int64), counts) << 32) | positions
-        self.keys[term] = keys
-        return keys
+        return (np.repeat(candidates.astype(np.int64), counts) << 32) | positions
 
     def frequencies(self, term: str, docs: np.ndarray) -> np.ndarray:
         start, end = self.segment.text_range(term)
@@ -579,9 +577,7 @@ def search(
     if plan.node is None:
         return page
     hidden_array = np.fromiter(hidden, dtype=np.int64, count=len(hidden))
-    facets: dict[str, Counter] = {
-        name: Counter() for name in ("speaker", "series", "topic", "year")
-    }
+    facets: dict[str, Counter] = {name: Counter() for name in FACETS}
     ranked: list[tuple] = []
     runs: list[_Run] = []
     total = 0

@@ -63,7 +63,9 @@ class Page:
     hits: list[Hit] = field(default_factory=list)
     # None when the budget ran out before everything was counted.
     total: int | None = 0
-    facets: dict[str, Counter] | None = field(default_factory=dict)
+    facets: dict[str, Counter] | None = field(
+        default_factory=lambda: {name: Counter() for name in FACETS}
+    )
     notices: list[str] = field(default_factory=list)
     words: list[str] = field(default_factory=list)  # positive words, for spelling
     complete: bool = True

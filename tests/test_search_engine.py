@@ -1,0 +1,308 @@
+"""The search engine at its edges: hostile queries, its budget, an index that
+is empty, missing or built by an older version, words that stemming or
+hyphens used to lose, and totals and facets checked against a plain count."""
+
+import shutil
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from archive.models import Interview, Turn
+from archive.search import analysis, backend, index, search, writer
+from archive.search import query as q
+from archive.search.documents import plain_text
+from archive.search.engine import Budget
+from archive.search.queue import drain
+
+
+def api(client, query, **params):
+    response = client.get("/api/search", {"q": query, "page_size": 100, **params})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def anchors(data) -> set[int]:
+    return {hit["anchor"] for hit in data["hits"]}
+
+
+# An index that cannot serve ---------------------------------------------------
+
+
+def test_an_archive_never_indexed_answers_searches_with_a_notice(client, db):
+    data = api(client, "norms")
+    assert data["total"] == 0
+    assert any("being built" in n for n in data["notices"])
+    response = client.get("/search/", {"q": "norms"})
+    assert response.status_code == 200
+    assert "being built" in response.content.decode()
+
+
+def test_a_deleted_index_is_refilled_by_the_consumer(indexed, client):
+    before = api(client, "norms")["total"]
+    assert before > 0
+    shutil.rmtree(index.root())
+    data = api(client, "norms")
+    assert data["total"] == 0
+    assert any("being built" in n for n in data["notices"])
+
+    drain()  # what the consumer does on its next round
+
+    data = api(client, "norms")
+    assert data["total"] == before
+    assert data["notices"] == []
+
+
+def test_an_index_built_by_another_version_says_so_until_rebuilt(indexed, client):
+    before = api(client, "norms")["total"]
+    build = index.current_build()
+    (index.build_path(build) / "VERSION").write_text(f"{index.INDEX_VERSION - 1}\n")
+    index.searchers.reset()
+
+    data = api(client, "norms")
+    assert data["total"] == 0
+    assert any("older version" in n and "rebuild_index" in n for n in data["notices"])
+
+    call_command("rebuild_index", stderr=__import__("io").StringIO())
+    assert api(client, "norms")["total"] == before
+
+
+def test_the_consumer_rebuilds_an_index_of_another_version(indexed, client):
+    before = api(client, "sovereignty")["total"]
+    (index.build_path(index.current_build()) / "VERSION").write_text("0\n")
+    index.searchers.reset()
+    drain()
+    assert api(client, "sovereignty")["total"] == before
+
+
+# Hostile queries -----------------------------------------------------------------
+
+HOSTILE = [
+    " ".join(["ab*"] * 64),
+    " OR ".join(["se*"] * 64),
+    " OR ".join(["a"] * 64),
+    '"' + " ".join(["norms"] * 100) + '"',
+    " ".join(f"zqx{chr(97 + i % 26)}{chr(97 + i // 26)}word" for i in range(64)),
+    "x" * 500,
+    " ".join(["(norms OR treaty* OR -cyber)"] * 20),
+    '"' + " ".join(["the"] * 60) + '" OR ' + " OR ".join(["th*"] * 30),
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_a_hostile_query_gets_a_page_and_a_json_answer(indexed, client, query):
+    response = client.get("/search/", {"q": query})
+    assert response.status_code == 200
+    assert '<p class="understood">' in response.content.decode()
+    data = api(client, query)
+    assert data["total"] is None or data["total"] >= 0
+
+
+@pytest.mark.parametrize("clause", ["norm*", "sovereignty", '"voluntary norms"'])
+def test_a_clause_repeated_64_times_costs_what_it_costs_once(indexed, clause):
+    once = Budget()
+    single = search(clause, budget=once)
+    assert single.total
+    # Twice what one copy needs: enough only if the copies are merged.
+    repeated = search(" ".join([clause] * 64), budget=Budget(work=2 * once.used + 10))
+    assert repeated.total == single.total
+    assert [h.url for h in repeated.hits] == [h.url for h in single.hits]
+    assert backend.TOO_BROAD not in repeated.notices
+
+
+def test_a_search_out_of_budget_says_it_was_too_broad_and_counts_nothing(
+    indexed, client, settings
+):
+    settings.ARCHIVE_SEARCH_WORK = 1
+    data = api(client, "norms")
+    assert data["total"] is None
+    assert data["facets"] == {}
+    assert backend.TOO_BROAD in data["notices"]
+    content = client.get("/search/", {"q": "norms"}).content.decode()
+    assert "too broad" in content
+    assert '<p class="total">' not in content
+    assert 'class="facets"' not in content
+
+
+def test_out_of_budget_keeps_the_hits_ranked_before_it_ran_out(make_interview):
+    for n in range(2):
+        make_interview(f"Talk {n}", turns=[("Ola Osei", f"Quorum vote {n}.")])
+        drain()  # one segment per interview
+    everything = search("quorum")
+    assert everything.total == 2
+    view = index.searchers.get()
+    assert len(view.segments) == 2
+    # Enough for the first segment's postings, not for the second's.
+    first = Budget()
+    backend.search(q.Word("quorum"), budget=first)
+    partial = search("quorum", budget=Budget(work=first.used // 2 + 1))
+    assert partial.total is None
+    assert partial.hits
+    assert {h.url for h in partial.hits} <= {h.url for h in everything.hits}
+    assert backend.TOO_BROAD in partial.notices
+
+
+def test_only_the_first_misspelt_words_get_suggestions(indexed):
+    words = "soverignty " + " ".join(f"qqzz{i}" for i in range(63))
+    results = search(words)
+    assert results.total == 0
+    assert results.suggestion is None or results.suggestion.startswith("sovereignty")
+
+
+# Words that analysis used to lose -------------------------------------------------
+
+
+@pytest.fixture
+def security_talk(make_interview):
+    interview = make_interview(
+        "Security talk",
+        turns=[
+            ("Ada Host", "We turned on two-factor authentication."),
+            ("Bo Guest", "Twofactor codes came by text."),
+            ("Ada Host", "And two factor logins elsewhere?"),
+            ("Bo Guest", "DNS spoofing hit the resolver."),
+            ("Ada Host", "Our dns servers were fine, and the news was old news."),
+            ("Bo Guest", "The ads were new."),
+        ],
+    )
+    drain()
+    return interview
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ('"two factor"', {1, 2, 3}),
+        ("two-factor", {1, 2, 3}),
+        ("twofactor", {1, 2}),
+        ('"two factor authentication"', {1}),
+        ('"two-factor authentication"', {1}),
+        ("dns", {4, 5}),
+        ("DNS", {4, 5}),
+        ("dns spoofing", {4}),
+        ('"dns servers"', {5}),
+        ("news", {5}),
+        ("new", {6}),
+        ("ad", {6}),
+    ],
+)
+def test_compounds_acronyms_and_short_words_find_every_spelling(
+    security_talk, client, query, expected
+):
+    positions = {hit["position"] for hit in api(client, query)["hits"] if hit["anchor"]}
+    assert positions == expected
+
+
+def test_a_phrase_written_apart_marks_the_hyphenated_word(security_talk, client):
+    hits = api(client, '"two factor"')["hits"]
+    first = next(h for h in hits if h["position"] == 1)
+    assert "<mark>two-factor</mark>" in first["snippet"]
+
+
+# Totals and facets against a plain count ----------------------------------------
+
+VOCABULARY = ["treaty", "norms", "espionage", "data", "integrity", "alpha"]
+SPEAKERS = ["Ana Lima", "Ben Roth", "Cai Wen"]
+
+
+@pytest.fixture
+def random_archive(make_interview, monkeypatch):
+    """Interviews written over several index commits, some turns edited and
+    deleted afterwards, with merging made eager: documents live in several
+    segments, some deleted, some merged."""
+    monkeypatch.setattr(writer, "MERGE_FACTOR", 2)
+    rng = __import__("random").Random(5)
+    for n in range(6):
+        turns = [
+            (
+                rng.choice(SPEAKERS),
+                " ".join(rng.choice(VOCABULARY) for _ in range(rng.randint(1, 7))),
+            )
+            for _ in range(rng.randint(2, 8))
+        ]
+        make_interview(f"Meeting {n}", turns=turns, published=n != 5)
+        drain()
+    for turn in Turn.objects.order_by("pk")[::4]:
+        turn.body = " ".join(rng.choice(VOCABULARY) for _ in range(4))
+        turn.save()
+    drain()
+    Turn.objects.filter(pk__in=Turn.objects.order_by("pk").values("pk")[5:7]).delete()
+    drain()
+
+
+def _documents():
+    """Every published document as (speaker slug, kind, {position: terms})."""
+    documents = []
+    for interview in Interview.objects.published():
+        lede = f"{interview.title}\n\n{plain_text(interview.lede_html)}".strip()
+        documents.append((None, "lede", _positions(lede)))
+        for turn in interview.turns.select_related("speaker"):
+            documents.append(
+                (turn.speaker.slug, turn.kind, _positions(plain_text(turn.body_html)))
+            )
+    return documents
+
+
+def _positions(text):
+    positions = {}
+    for term, pos, _, _ in analysis.index_spans(text):
+        positions.setdefault(pos, set()).add(term)
+    return positions
+
+
+def _matches(node, speaker, positions) -> bool:
+    if isinstance(node, q.Word | q.Phrase):
+        terms = analysis.terms(node.text)
+        return any(
+            all(terms[i] in positions.get(start + i, ()) for i in range(len(terms)))
+            for start in positions
+        )
+    if isinstance(node, q.Filter):
+        return speaker is not None and all(
+            word in speaker.split("-") for word in node.value.split()
+        )
+    if isinstance(node, q.Not):
+        return not _matches(node.child, speaker, positions)
+    if isinstance(node, q.And):
+        return all(_matches(c, speaker, positions) for c in node.children)
+    if isinstance(node, q.Or):
+        return any(_matches(c, speaker, positions) for c in node.children)
+    raise TypeError(node)
+
+
+_leaf = st.one_of(
+    st.sampled_from(VOCABULARY),
+    st.builds(lambda a, b: f'"{a} {b}"', *[st.sampled_from(VOCABULARY)] * 2),
+    st.sampled_from(["speaker:ana", "speaker:roth", "speaker:cai"]),
+)
+_queries = st.recursive(
+    _leaf,
+    lambda inner: st.one_of(
+        st.builds(lambda a, b: f"{a} {b}", inner, inner),
+        st.builds(lambda a, b: f"({a}) OR ({b})", inner, inner),
+        st.builds(lambda a, b: f"{a} -({b})", inner, inner),
+    ),
+    max_leaves=5,
+)
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(query=_queries)
+def test_totals_and_facets_equal_a_plain_count(random_archive, query):
+    tree = q.parse_query(query).tree
+    expected = [
+        (speaker, kind)
+        for speaker, kind, positions in _documents()
+        if _matches(tree, speaker, positions)
+    ]
+    results = search(query, page_size=1000)
+    assert results.total == len(expected), query
+    assert len(results.hits) == len(expected)
+    speakers = {f.value: f.count for f in results.facets["speaker"]}
+    assert speakers == dict(Counter(s for s, _ in expected if s)), query
