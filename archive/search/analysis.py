@@ -77,11 +77,20 @@ def _short_extras(term: str) -> list[str]:
 def _in_capitals(text: str, start: int, end: int) -> bool:
     """Whether the text around a word is set in capitals (a shouted header)."""
     window = text[max(0, start - _CONTEXT) : end + _CONTEXT]
-    return not any(c.islower() for c in window)
+    return window == window.upper()
 
 
 def _word_terms(chunk: str, capitals: bool) -> tuple[str, list[str]]:
-    """(main term, extra index-only terms) for one chunk of text."""
+    """(main term, extra index-only terms) for one chunk of text.
+
+    ``capitals`` (whether the text around is set in capitals) only matters
+    for a word in capitals: callers may pass False for any other.
+    """
+    if chunk.isalpha():  # most words: none of the cases below applies
+        if chunk in ("US", "USA") and not capitals:
+            return "unitedstates", []
+        main = _plain(chunk, capitals)
+        return main, _short_extras(main) if not chunk.isupper() else []
     if _DOTTED.match(chunk) or _DOTTED.match(chunk.rstrip(".")):
         letters = chunk.replace(".", "").lower()
         return ("unitedstates" if letters in _COUNTRY else letters), []
@@ -109,6 +118,9 @@ def _plain(word: str, capitals: bool) -> str:
         return word.lower()  # an acronym: OPM, NSA, GGE
     lowered = word.lower()
     return stem(lowered) if lowered.isalpha() else lowered
+
+
+_last: list = [None, None]  # (text, mode, stemming), its spans
 
 
 class PolicyTokenizer(Tokenizer):
@@ -150,13 +162,23 @@ class PolicyTokenizer(Tokenizer):
 
     def spans(
         self, value: str, mode: str = ""
-    ) -> Iterator[tuple[str, int, int, int, tuple[str, ...]]]:
+    ) -> list[tuple[str, int, int, int, tuple[str, ...]]]:
         """(term, position, start, end, parts) for each term of ``value``.
 
         ``parts`` are the stemmed parts of a hyphenated word ("two-factor"
         gives "twofactor" with parts two, factor), so that a query can look
         for the compound written either way.
         """
+        # Indexing analyses each text twice in a row (Whoosh's field, then
+        # the segment arrays): the second time is the first's result.
+        key = (value, mode, self.stemming)
+        if _last[0] == key:
+            return _last[1]
+        result = list(self._spans(value, mode))
+        _last[0], _last[1] = key, result
+        return result
+
+    def _spans(self, value: str, mode: str):
         indexing = mode != "query"
         text = value.translate(_FOLD)
         chunks = []
@@ -166,24 +188,32 @@ class PolicyTokenizer(Tokenizer):
                 chunk, end = chunk[:-1], end - 1
             chunks.append((chunk, start, end))
 
+        if not self.stemming:
+            for pos, (chunk, start, end) in enumerate(chunks):
+                yield self._unstemmed(chunk), pos, start, end, ()
+            return
         pos = 0
         i = 0
         while i < len(chunks):
             chunk, start, end = chunks[i]
-            # In a query, "US" is the country even when typed alone.
-            capitals = _in_capitals(text, start, end) and not (
-                not indexing and chunk in ("US", "USA")
+            # Only a word in capitals needs to know whether the text around
+            # it is too; in a query, "US" is the country even when typed alone.
+            capitals = (
+                chunk.isupper()
+                and _in_capitals(text, start, end)
+                and not (not indexing and chunk in ("US", "USA"))
             )
             main, extras = _word_terms(chunk, capitals)
             parts: tuple[str, ...] = ()
-            if not self.stemming:
-                main, extras = self._unstemmed(chunk), []
-            elif "-" in chunk and extras:
+            if "-" in chunk and extras:
                 parts = tuple(stem(p.lower()) for p in chunk.split("-") if p.isalpha())
-            joined = self._joined_with_next(text, chunks, i) if self.stemming else None
+            joined = self._joined_with_next(text, chunks, i)
             if joined is not None:
                 next_chunk, next_start, next_end = chunks[i + 1]
-                next_main, _ = _word_terms(next_chunk, capitals)
+                next_capitals = next_chunk.isupper() and _in_capitals(
+                    text, next_start, next_end
+                )
+                next_main, _ = _word_terms(next_chunk, next_capitals)
                 # Each word keeps its own characters, so that "policy" marks
                 # "Policy" in "Cyber Policy", not both words.
                 yield joined, pos, start, next_end, ()

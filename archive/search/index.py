@@ -86,9 +86,39 @@ def new_build_id() -> str:
 def create_build(build: str) -> index.Index:
     path = build_path(build)
     path.mkdir(parents=True)
-    ix = FileStorage(str(path)).create_index(schema())
+    ix = create_index_at(path)
     (path / "VERSION").write_text(f"{INDEX_VERSION}\n")
     return ix
+
+
+def create_index_at(path: Path) -> index.Index:
+    return FileStorage(str(path)).create_index(schema())
+
+
+def open_dir(path: Path) -> index.Index:
+    return index.open_dir(str(path))
+
+
+def combine_parts(build: str, folders: list[Path]) -> None:
+    """Move the segments written in ``folders`` into ``build`` and list them
+    all in its table of contents (what Whoosh's own multi-process writer
+    does with the segments of its sub-writers)."""
+    target = build_path(build)
+    ix = index.open_dir(str(target))
+    collected = []
+    for folder in folders:
+        part = index.open_dir(str(folder))
+        segments_of_part = part._segments()
+        for segment in segments_of_part:
+            prefix = f"{segment.segment_id()}."
+            for name in os.listdir(folder):
+                if name.startswith(prefix):
+                    os.replace(folder / name, target / name)
+        collected += segments_of_part
+        shutil.rmtree(folder)
+    toc = index.TOC(ix.schema, collected, ix.latest_generation() + 1)
+    toc.write(ix.storage, ix.indexname)
+    index.clean_files(ix.storage, ix.indexname, toc.generation, collected)
 
 
 def build_version(build: str) -> int | None:
@@ -109,9 +139,9 @@ def needs_rebuild() -> str | None:
     return None
 
 
-def writer(ix: index.Index) -> Writer:
+def writer(ix: index.Index, memory_mb: int = 256) -> Writer:
     """The writer every change goes through (see ``writer.py``)."""
-    return Writer(ix, Path(ix.storage.folder))
+    return Writer(ix, Path(ix.storage.folder), memory_mb=memory_mb)
 
 
 def switch_to(build: str) -> None:

@@ -11,11 +11,15 @@ same lock, so queued changes wait and are then applied to the new index.
 """
 
 import logging
+import multiprocessing
+import os
 import shutil
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-from django.db import close_old_connections, connection, transaction
+from django.db import close_old_connections, connection, connections, transaction
+from django.db.models import Count
 
 from archive.models import IndexQueue, Interview, Turn
 from archive.search import index
@@ -128,9 +132,14 @@ def run_consumer(
             time.sleep(max(interval, 2.0))
 
 
-# Documents per segment written by a rebuild: big enough that a search visits
-# few segments, small enough that a segment's arrays are built in memory.
-REBUILD_SEGMENT = 250_000
+# Documents per segment written by a rebuild: Whoosh sorts a segment's
+# postings in memory up to REBUILD_MEMORY_MB and merges runs from disk beyond
+# that, which is slow; smaller segments would make searches visit more.
+REBUILD_SEGMENT = 60_000
+REBUILD_MEMORY_MB = 1024
+# Below this many turns a rebuild runs in one process; above it, one process
+# per CPU core builds its share of the interviews as separate segments.
+PARALLEL_FROM = 20_000
 
 
 def rebuild(progress: Callable[[int, int], None] | None = None) -> str:
@@ -151,38 +160,26 @@ def _rebuild_locked(progress: Callable[[int, int], None] | None) -> int:
     queue rows it covered."""
     build = index.new_build_id()
     try:
-        ix = index.create_build(build)
+        index.create_build(build)
         # Rows queued before this point are covered by reading the database
         # now; later ones stay queued for the new index.
         with transaction.atomic():
             covered = list(IndexQueue.objects.values_list("pk", flat=True))
-        interviews = list(Interview.objects.published().values_list("pk", flat=True))
-        total = Turn.objects.filter(interview__published=True).count()
-        writer = index.writer(ix)
-        done = 0
-        try:
-            for interview_id in interviews:
-                interview = (
-                    Interview.objects.published()
-                    .select_related("series")
-                    .filter(pk=interview_id)
-                    .first()
-                )
-                if interview is None:
-                    continue  # deleted or unpublished meanwhile (queued)
-                for document in interview_documents(interview):
-                    writer.add(_clean(document))
-                    if document["kind"] != "lede":
-                        done += 1
-                if writer.added >= REBUILD_SEGMENT:
-                    writer.commit(merge=False)
-                    writer = index.writer(ix)
-                if progress:
-                    progress(done, total)
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit(merge=False)
+        counts = dict(
+            Interview.objects.published()
+            .annotate(n=Count("turns"))
+            .values_list("pk", "n")
+        )
+        total = sum(counts.values())
+        workers = (os.cpu_count() or 1) if total >= PARALLEL_FROM else 1
+        if workers > 1:
+            _build_in_processes(build, counts, workers, progress)
+        else:
+            done = _build_part(
+                index.build_path(build), list(counts), None, progress, total
+            )
+            if progress:
+                progress(done, total)
     except BaseException:
         shutil.rmtree(index.build_path(build), ignore_errors=True)
         raise
@@ -192,6 +189,98 @@ def _rebuild_locked(progress: Callable[[int, int], None] | None) -> int:
     for start in range(0, len(covered), BATCH_SIZE):
         IndexQueue.objects.filter(pk__in=covered[start : start + BATCH_SIZE]).delete()
     return len(covered)
+
+
+def _build_part(
+    directory: Path,
+    interview_ids: list[int],
+    shared_count=None,
+    progress: Callable[[int, int], None] | None = None,
+    total: int = 0,
+) -> int:
+    """Index ``interview_ids`` into the Whoosh index at ``directory``."""
+    ix = index.open_dir(directory)
+    writer = index.writer(ix, memory_mb=REBUILD_MEMORY_MB)
+    done = 0
+    try:
+        for interview_id in interview_ids:
+            interview = (
+                Interview.objects.published()
+                .select_related("series")
+                .filter(pk=interview_id)
+                .first()
+            )
+            if interview is None:
+                continue  # deleted or unpublished meanwhile (queued)
+            for document in interview_documents(interview):
+                writer.add(_clean(document))
+                if document["kind"] != "lede":
+                    done += 1
+            if writer.added >= REBUILD_SEGMENT:
+                writer.commit(merge=False)
+                writer = index.writer(ix, memory_mb=REBUILD_MEMORY_MB)
+            if shared_count is not None:
+                with shared_count.get_lock():
+                    shared_count.value = done
+            elif progress:
+                progress(done, total)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit(merge=False)
+    return done
+
+
+def _build_in_processes(build: str, counts: dict[int, int], workers: int, progress):
+    """Each worker process writes its share into a folder of its own; the
+    segments are then moved into the build and listed in one table of
+    contents, as if one writer had written them all."""
+    shares: list[list[int]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for pk, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        lightest = loads.index(min(loads))
+        shares[lightest].append(pk)
+        loads[lightest] += n
+    context = multiprocessing.get_context("fork")
+    connections.close_all()  # each process opens its own
+    folders = [index.build_path(build) / f"part-{k}" for k in range(workers)]
+    counters = [context.Value("q", 0) for _ in range(workers)]
+    processes = []
+    for folder, share, counter in zip(folders, shares, counters, strict=True):
+        folder.mkdir()
+        index.create_index_at(folder)
+        process = context.Process(
+            target=_part_process, args=(folder, sorted(share), counter)
+        )
+        process.start()
+        processes.append(process)
+    try:
+        while any(p.is_alive() for p in processes):
+            if progress:
+                progress(sum(c.value for c in counters), sum(counts.values()))
+            time.sleep(0.5)
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+    failed = [p.exitcode for p in processes if p.exitcode != 0]
+    if failed:
+        raise RuntimeError(f"a rebuild process failed (exit codes {failed})")
+    if progress:
+        progress(sum(c.value for c in counters), sum(counts.values()))
+    index.combine_parts(build, folders)
+
+
+def _part_process(folder: Path, interview_ids: list[int], counter) -> None:
+    connections.close_all()
+    try:
+        _build_part(folder, interview_ids, counter)
+    except BaseException:
+        log.exception("rebuild process failed")
+        raise
+    finally:
+        connections.close_all()
 
 
 _COMPARED = ("kind", "interview", "speaker", "anchor", "position", "date", "text")

@@ -15,6 +15,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.reading import SegmentReader
 
 from archive.search import segments
@@ -56,11 +57,20 @@ def choose_merges(whoosh_segments: list) -> list:
     return chosen
 
 
+class _Codec(W3Codec):
+    # Whoosh's scoring is not used (segments.py ranks), so its per-posting
+    # field-length statistics, which cost a file lookup per posting, are not
+    # gathered.
+    length_stats = False
+
+
 class Writer:
-    def __init__(self, ix, directory: Path) -> None:
+    def __init__(self, ix, directory: Path, memory_mb: int = 256) -> None:
         # Separate files, not one compound file: a compound file is read
         # into each process's memory, separate files are mapped and shared.
-        self.whoosh = ix.writer(timeout=30, compound=False, limitmb=256)
+        self.whoosh = ix.writer(
+            timeout=30, compound=False, limitmb=memory_mb, codec=_Codec()
+        )
         self.directory = directory
         self.builder = segments.Builder(ix.schema)
 
