@@ -9,8 +9,6 @@ import datetime
 
 from django.db import models, transaction
 from django.db.models import Exists, F, OuterRef, Q
-from django.db.models.signals import m2m_changed, pre_delete
-from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -111,33 +109,6 @@ class IndexQueue(models.Model):
         return f"{self.kind} {self.object_id}"
 
 
-# Above this many turns, a bulk change is queued per interview instead.
-_TURN_QUEUE_LIMIT = 2_000
-
-
-def enqueue(kind: str, ids) -> None:
-    """Queue objects for re-indexing (call inside the changing transaction)."""
-    ids = {i for i in ids if i is not None}
-    if ids:
-        IndexQueue.objects.bulk_create(
-            [IndexQueue(kind=kind, object_id=i) for i in sorted(ids)], batch_size=1000
-        )
-
-
-def enqueue_turns(turns_queryset) -> None:
-    """Queue the turns a bulk write touches (by interview when they are many)."""
-    pairs = list(
-        turns_queryset.values_list("pk", "interview_id")[: _TURN_QUEUE_LIMIT + 1]
-    )
-    if len(pairs) > _TURN_QUEUE_LIMIT:
-        enqueue(
-            IndexQueue.Kind.INTERVIEW,
-            turns_queryset.values_list("interview_id", flat=True).distinct(),
-        )
-    else:
-        enqueue(IndexQueue.Kind.TURN, (pk for pk, _ in pairs))
-
-
 class Topic(models.Model):
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=120, unique=True)
@@ -152,9 +123,7 @@ class Topic(models.Model):
     def save(self, *args, **kwargs):
         with transaction.atomic(savepoint=False):
             super().save(*args, **kwargs)
-            enqueue(
-                IndexQueue.Kind.INTERVIEW, self.interviews.values_list("pk", flat=True)
-            )
+            hooks.interviews_changed(self.interviews.values_list("pk", flat=True))
 
     def get_absolute_url(self):
         return reverse("archive-topic", args=[self.slug])
@@ -178,9 +147,7 @@ class Series(models.Model):
     def save(self, *args, **kwargs):
         with transaction.atomic(savepoint=False):
             super().save(*args, **kwargs)
-            enqueue(
-                IndexQueue.Kind.INTERVIEW, self.interviews.values_list("pk", flat=True)
-            )
+            hooks.interviews_changed(self.interviews.values_list("pk", flat=True))
 
 
 class SpeakerQuerySet(models.QuerySet):
@@ -214,8 +181,8 @@ class SpeakerQuerySet(models.QuerySet):
     def update(self, **kwargs):
         _render_on_update(kwargs, "bio", "bio_html")
         with transaction.atomic(using=self.db, savepoint=False):
-            if {"name", "slug", "aliases"} & set(kwargs):
-                enqueue(IndexQueue.Kind.SPEAKER, self.values_list("pk", flat=True))
+            if hooks.speaker_update_matters(kwargs):
+                hooks.speakers_changed(self.values_list("pk", flat=True))
             return super().update(**kwargs)
 
 
@@ -255,9 +222,9 @@ class Speaker(models.Model):
             super().save(*args, **kwargs)
             # Turns carry their speaker's name and slug in the index; a bio
             # change (the importer fills blanks) need not re-index them.
-            if getattr(self, "_indexed", None) not in (None, self._index_key()):
-                enqueue(IndexQueue.Kind.SPEAKER, [self.pk])
-        self._indexed = self._index_key()
+            if getattr(self, "_indexed", None) not in (None, hooks.speaker_key(self)):
+                hooks.speakers_changed([self.pk])
+        self._indexed = hooks.speaker_key(self)
 
     def get_absolute_url(self):
         return reverse("archive-speaker", args=[self.slug])
@@ -265,11 +232,8 @@ class Speaker(models.Model):
     @classmethod
     def from_db(cls, db, field_names, values):
         speaker = super().from_db(db, field_names, values)
-        speaker._indexed = speaker._index_key()
+        speaker._indexed = hooks.speaker_key(speaker)
         return speaker
-
-    def _index_key(self):
-        return (self.name, self.slug, self.aliases)
 
     @staticmethod
     def name_key(name: str) -> str:
@@ -317,16 +281,6 @@ class Speaker(models.Model):
         self.delete()
 
 
-# Bookkeeping fields that do not reach the search index.
-_NOT_INDEXED_INTERVIEW_FIELDS = {
-    "updated_at",
-    "imported_at",
-    "edited_at",
-    "turn_count",
-    "next_anchor",
-}
-
-
 class InterviewQuerySet(models.QuerySet):
     def published(self):
         return self.filter(published=True)
@@ -343,13 +297,13 @@ class InterviewQuerySet(models.QuerySet):
     def update(self, **kwargs):
         _render_on_update(kwargs, "lede", "lede_html")
         with transaction.atomic(using=self.db, savepoint=False):
-            if set(kwargs) - _NOT_INDEXED_INTERVIEW_FIELDS:
-                enqueue(IndexQueue.Kind.INTERVIEW, self.values_list("pk", flat=True))
+            if hooks.interview_update_matters(kwargs):
+                hooks.interviews_changed(self.values_list("pk", flat=True))
             return super().update(**kwargs)
 
     def delete(self):
         with transaction.atomic(using=self.db, savepoint=False):
-            enqueue(IndexQueue.Kind.INTERVIEW, self.values_list("pk", flat=True))
+            hooks.interviews_changed(self.values_list("pk", flat=True))
             return super().delete()
 
 
@@ -429,7 +383,7 @@ class Interview(models.Model):
             )
         with transaction.atomic(savepoint=False):
             super().save(*args, **kwargs)
-            enqueue(IndexQueue.Kind.INTERVIEW, [self.pk])
+            hooks.interviews_changed([self.pk])
             if previous_slug and previous_slug != self.slug:
                 # The old slug keeps answering with a permanent redirect.
                 InterviewSlug.objects.update_or_create(
@@ -442,7 +396,7 @@ class Interview(models.Model):
 
     def delete(self, *args, **kwargs):
         with transaction.atomic(savepoint=False):
-            enqueue(IndexQueue.Kind.INTERVIEW, [self.pk])
+            hooks.interviews_changed([self.pk])
             return super().delete(*args, **kwargs)
 
     @property
@@ -529,29 +483,25 @@ class ParticipantQuerySet(models.QuerySet):
     # interviews they touch, as save() and delete() do.
     def update(self, **kwargs):
         with transaction.atomic(using=self.db, savepoint=False):
-            enqueue(
-                IndexQueue.Kind.INTERVIEW, self.values_list("interview_id", flat=True)
-            )
+            hooks.interviews_changed(self.values_list("interview_id", flat=True))
             return super().update(**kwargs)
 
     def delete(self):
         with transaction.atomic(using=self.db, savepoint=False):
-            enqueue(
-                IndexQueue.Kind.INTERVIEW, self.values_list("interview_id", flat=True)
-            )
+            hooks.interviews_changed(self.values_list("interview_id", flat=True))
             return super().delete()
 
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
         with transaction.atomic(using=self.db, savepoint=False):
             created = super().bulk_create(objs, *args, **kwargs)
-            enqueue(IndexQueue.Kind.INTERVIEW, (p.interview_id for p in created))
+            hooks.interviews_changed(p.interview_id for p in created)
             return created
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         objs = list(objs)
         with transaction.atomic(using=self.db, savepoint=False):
-            enqueue(IndexQueue.Kind.INTERVIEW, (p.interview_id for p in objs))
+            hooks.interviews_changed(p.interview_id for p in objs)
             return super().bulk_update(objs, fields, *args, **kwargs)
 
 
@@ -582,11 +532,11 @@ class Participant(models.Model):
         # Roles are indexed with each turn ("role:guest").
         with transaction.atomic(savepoint=False):
             super().save(*args, **kwargs)
-            enqueue(IndexQueue.Kind.INTERVIEW, [self.interview_id])
+            hooks.interviews_changed([self.interview_id])
 
     def delete(self, *args, **kwargs):
         with transaction.atomic(savepoint=False):
-            enqueue(IndexQueue.Kind.INTERVIEW, [self.interview_id])
+            hooks.interviews_changed([self.interview_id])
             return super().delete(*args, **kwargs)
 
 
@@ -614,12 +564,12 @@ class TurnQuerySet(models.QuerySet):
     def update(self, **kwargs):
         _render_on_update(kwargs, "body", "body_html")
         with transaction.atomic(using=self.db, savepoint=False):
-            enqueue_turns(self)
+            hooks.turn_rows_changed(self)
             return super().update(**kwargs)
 
     def delete(self):
         with transaction.atomic(using=self.db, savepoint=False):
-            enqueue_turns(self)
+            hooks.turn_rows_changed(self)
             return super().delete()
 
     def bulk_create(self, objs, *args, **kwargs):
@@ -638,10 +588,7 @@ class TurnQuerySet(models.QuerySet):
                 ):
                     turn.anchor = anchor
             created = super().bulk_create(objs, *args, **kwargs)
-            if len(created) > _TURN_QUEUE_LIMIT:
-                enqueue(IndexQueue.Kind.INTERVIEW, (t.interview_id for t in created))
-            else:
-                enqueue(IndexQueue.Kind.TURN, (t.pk for t in created))
+            hooks.turns_created(created)
             return created
 
     def bulk_update(self, objs, fields, *args, **kwargs):
@@ -651,7 +598,7 @@ class TurnQuerySet(models.QuerySet):
                 turn.body_html = markdown.render(turn.body)
             fields = [*fields, "body_html"]
         with transaction.atomic(using=self.db, savepoint=False):
-            enqueue(IndexQueue.Kind.TURN, (t.pk for t in objs))
+            hooks.turns_changed(t.pk for t in objs)
             return super().bulk_update(objs, fields, *args, **kwargs)
 
 
@@ -707,14 +654,14 @@ class Turn(models.Model):
             if self.anchor is None:
                 (self.anchor,) = self.interview.allocate_anchors(1)
             super().save(*args, **kwargs)
-            enqueue(IndexQueue.Kind.TURN, [self.pk])
+            hooks.turns_changed([self.pk])
 
     def get_absolute_url(self):
         return f"{self.interview.get_absolute_url()}#t-{self.anchor}"
 
     def delete(self, *args, **kwargs):
         with transaction.atomic(savepoint=False):
-            enqueue(IndexQueue.Kind.TURN, [self.pk])
+            hooks.turns_changed([self.pk])
             return super().delete(*args, **kwargs)
 
     @property
@@ -727,25 +674,6 @@ class Turn(models.Model):
         return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-@receiver(m2m_changed, sender=Interview.topics.through)
-def _topics_changed(sender, instance, action, pk_set, reverse, **kwargs):
-    if reverse:  # topic.interviews.add(...)
-        if action in ("post_add", "post_remove"):
-            enqueue(IndexQueue.Kind.INTERVIEW, pk_set)
-        elif action == "pre_clear":
-            # After the clear, the topic no longer knows its interviews.
-            enqueue(
-                IndexQueue.Kind.INTERVIEW,
-                instance.interviews.values_list("pk", flat=True),
-            )
-    elif action in ("post_add", "post_remove", "post_clear"):
-        enqueue(IndexQueue.Kind.INTERVIEW, [instance.pk])
-
-
-@receiver(pre_delete, sender=Topic)
-@receiver(pre_delete, sender=Series)
-def _grouping_deleted(sender, instance, **kwargs):
-    # Deleting a topic or series drops it from its interviews without any
-    # save() or m2m signal (a cascade, or SET_NULL); pre_delete is sent
-    # inside the deleting transaction, for one object or a whole queryset.
-    enqueue(IndexQueue.Kind.INTERVIEW, instance.interviews.values_list("pk", flat=True))
+# The search package's hooks are called by the methods above; it imports these
+# models, so it is imported once they exist.
+from archive.search import hooks  # noqa: E402

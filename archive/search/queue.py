@@ -135,8 +135,8 @@ def run_consumer(
 # Documents per segment written by a rebuild: Whoosh sorts a segment's
 # postings in memory up to REBUILD_MEMORY_MB and merges runs from disk beyond
 # that, which is slow; smaller segments would make searches visit more.
-REBUILD_SEGMENT = 60_000
-REBUILD_MEMORY_MB = 1024
+REBUILD_SEGMENT = 50_000
+REBUILD_MEMORY_MB = 2048
 # Below this many turns a rebuild runs in one process; above it, one process
 # per CPU core builds its share of the interviews as separate segments.
 PARALLEL_FROM = 20_000
