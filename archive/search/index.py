@@ -210,11 +210,27 @@ def open_current_locked() -> index.Index:
 
 
 @contextlib.contextmanager
-def write_lock(timeout: float | None = None):
+def write_lock(timeout: float | None = None, *, rebuild: bool = False, polite=False):
     """The one-writer lock, shared by the consumer and rebuilds (a file lock,
-    so it holds across processes and is released if a process dies)."""
-    path = root() / "write.lock"
-    with open(path, "a") as handle:
+    so it holds across processes and is released if a process dies).
+
+    A rebuild first takes ``rebuild.lock``, which a polite writer (the
+    consumer) checks before each batch: while a rebuild waits, the consumer
+    finishes the batch it holds and takes no other, so a stream of edits
+    can never starve a rebuild.
+    """
+    with contextlib.ExitStack() as stack:
+        priority = stack.enter_context(open(root() / "rebuild.lock", "a"))
+        if rebuild:
+            fcntl.flock(priority, fcntl.LOCK_EX)
+            stack.callback(fcntl.flock, priority, fcntl.LOCK_UN)
+        elif polite:
+            try:
+                fcntl.flock(priority, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise TimeoutError("a rebuild is waiting for the index") from None
+            stack.callback(fcntl.flock, priority, fcntl.LOCK_UN)
+        handle = stack.enter_context(open(root() / "write.lock", "a"))
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             try:
@@ -224,10 +240,8 @@ def write_lock(timeout: float | None = None):
                 if deadline is not None and time.monotonic() > deadline:
                     raise TimeoutError("the search index is busy") from None
                 time.sleep(0.05)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        stack.callback(fcntl.flock, handle, fcntl.LOCK_UN)
+        yield
 
 
 class View:

@@ -75,7 +75,9 @@ def _apply(writer: Writer, rows: list[IndexQueue]) -> int:
     return written
 
 
-def drain(*, limit: int | None = None, lock_timeout: float | None = None) -> int:
+def drain(
+    *, limit: int | None = None, lock_timeout: float | None = None, polite=False
+) -> int:
     """Apply queued changes until the queue is empty, or until the batch
     (of up to ``BATCH_SIZE`` rows) that reaches ``limit`` rows.
 
@@ -83,7 +85,7 @@ def drain(*, limit: int | None = None, lock_timeout: float | None = None) -> int
     index current synchronously; the consumer calls it in a loop.
     """
     applied = 0
-    with index.write_lock(timeout=lock_timeout):
+    with index.write_lock(timeout=lock_timeout, polite=polite):
         if index.needs_rebuild():
             # A missing index, or one built for another version, is filled
             # from the database; that covers every queued row.
@@ -120,7 +122,7 @@ def run_consumer(
                 # lock for as long and starve a rebuild. The wait is bounded
                 # so that a consumer queued behind another writer still
                 # stops when asked to.
-                applied = drain(limit=1, lock_timeout=max(interval, 1.0))
+                applied = drain(limit=1, lock_timeout=max(interval, 1.0), polite=True)
             except TimeoutError:
                 applied = 0
             # With a backlog, pause just long enough for a waiting writer
@@ -149,7 +151,7 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> str:
     queue and are applied to the new index once it serves. If anything
     fails, the old index keeps serving and the new one is deleted.
     """
-    with index.write_lock():
+    with index.write_lock(rebuild=True):
         _rebuild_locked(progress)
     index.searchers.reset()
     return index.current_build()
