@@ -4,13 +4,15 @@ import re
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_safe
 
-from archive import export
+from archive import export, pages
 from archive import search as archive_search
 from archive.forms import InterviewFilterForm, SearchForm
 from archive.models import (
@@ -116,8 +118,6 @@ def interview_detail(request, slug):
         )
         return redirect("archive-interview", old.interview.slug, permanent=True)
     participants = list(interview.participants.select_related("speaker"))
-    roles = {p.speaker_id: p.get_role_display() for p in participants}
-    turns = list(interview.ordered_turns())
     query = request.GET.get("q", "")[: SearchForm.MAX_QUERY]
     marks = (
         archive_search.marks_for_interview(query, interview)
@@ -126,6 +126,37 @@ def interview_detail(request, slug):
     )
     if marks.lede:
         interview.lede_html = highlight.mark_html(interview.lede_html, marks.lede)
+    transcript, timed = _transcript(interview, participants, marks)
+    return render(
+        request,
+        "archive/interview_detail.html",
+        {
+            "interview": interview,
+            "participants": participants,
+            "transcript": transcript,
+            "topics": list(interview.topics.all()),
+            "query": query,
+            "matched_turns": len(marks.turns),
+            "lede_matched": bool(marks.lede),
+            "downloads": _downloads(timed),
+        },
+    )
+
+
+def _transcript(interview, participants, marks) -> tuple[str, bool]:
+    """The transcript's HTML, and whether its turns carry times.
+
+    Rendered once and cached (shared by all workers) until anything the
+    search hooks hear about changes; with marks for a search it is rendered
+    afresh.
+    """
+    key = f"transcript:{interview.pk}:{pages.generation()}"
+    if not marks:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    roles = {p.speaker_id: p.get_role_display() for p in participants}
+    turns = list(interview.ordered_turns())
     # Per speaker, not per turn: a hearing has thousands of turns.
     speaker_urls = {}
     for turn in turns:
@@ -136,25 +167,15 @@ def interview_detail(request, slug):
         if turn.pk in marks.turns:
             turn.body_html = highlight.mark_html(turn.body_html, marks.turns[turn.pk])
             turn.matched = True
-    return render(
-        request,
-        "archive/interview_detail.html",
-        {
-            "interview": interview,
-            "participants": participants,
-            "turns": turns,
-            "topics": list(interview.topics.all()),
-            "query": query,
-            "matched_turns": len(marks.turns),
-            "lede_matched": bool(marks.lede),
-            "downloads": _downloads(turns),
-        },
-    )
+    html = render_to_string("archive/_transcript.html", {"turns": turns})
+    result = (html, any(turn.start is not None for turn in turns))
+    if not marks:
+        cache.set(key, result, timeout=None)
+    return result
 
 
-def _downloads(turns) -> list[tuple[str, str]]:
+def _downloads(timed: bool) -> list[tuple[str, str]]:
     """(suffix, label) of each export the page offers; WebVTT needs timings."""
-    timed = any(turn.start is not None for turn in turns)
     return [
         (suffix, found.label)
         for suffix, found in export.FORMATS.items()

@@ -55,8 +55,14 @@ def _plain_static_files(settings):
 
 @pytest.fixture(autouse=True)
 def _own_search_index(settings, tmp_path):
-    """Each test gets its own, empty search index directory."""
+    """Each test gets its own, empty search index directory and page cache."""
     settings.ARCHIVE_INDEX_DIR = tmp_path / "index"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": tmp_path / "cache",
+        }
+    }
     searchers.reset()
     yield
     searchers.reset()

@@ -1,4 +1,5 @@
-"""The one place that knows which changes the search index must hear about.
+"""The one place that knows which changes the search index must hear about
+(and so the cached pages, ``archive.pages``, which show the same data).
 
 Every write path calls a hook here inside its own transaction, so the queue
 row (``IndexQueue``) commits or rolls back with the change: model ``save()``
@@ -17,6 +18,7 @@ from collections.abc import Iterable
 from django.db.models.signals import m2m_changed, pre_delete
 from django.dispatch import receiver
 
+from archive import pages
 from archive.models import IndexQueue, Interview, Series, Topic
 
 # Above this many turns, a bulk change is queued per interview instead.
@@ -32,6 +34,8 @@ INDEXED_SPEAKER_FIELDS = ("name", "slug", "aliases")
 def _queue(kind: str, ids: Iterable) -> None:
     ids = {i for i in ids if i is not None}
     if ids:
+        # Whatever the index must hear about, rendered pages show too.
+        pages.changed()
         IndexQueue.objects.bulk_create(
             [IndexQueue(kind=kind, object_id=i) for i in sorted(ids)], batch_size=1000
         )

@@ -1,0 +1,39 @@
+"""Rendered pages kept between requests, and when they are dropped.
+
+A long transcript's HTML costs tens of milliseconds to render and changes
+only when staff edit. It is cached under a key that includes a generation,
+and every change the search hooks hear about (``archive.search.hooks``: any
+turn, speaker, participant, topic, series or interview written by any path)
+starts a new generation once its transaction commits, so no page outlives
+the data it shows. The cache is Django's, configured in settings to be
+shared by all workers.
+"""
+
+import uuid
+
+from django.core.cache import cache
+from django.db import transaction
+
+_KEY = "pages:generation"
+
+
+def generation() -> str:
+    value = cache.get(_KEY)
+    if value is None:
+        value = uuid.uuid4().hex
+        # add(), not set(): two workers starting at once agree on one.
+        cache.add(_KEY, value, timeout=None)
+        value = cache.get(_KEY, value)
+    return value
+
+
+def changed() -> None:
+    """Start a new generation now, for reads inside this transaction, and
+    again when it commits: a reader in another process that rendered the old
+    data meanwhile stored it under a generation that is then gone."""
+    _new_generation()
+    transaction.on_commit(_new_generation)
+
+
+def _new_generation() -> None:
+    cache.set(_KEY, uuid.uuid4().hex, timeout=None)

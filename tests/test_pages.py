@@ -1,0 +1,80 @@
+"""The cached transcript of an interview page is dropped by every change it shows."""
+
+import pytest
+
+from archive.models import Participant, Speaker, Turn
+
+
+@pytest.fixture
+def talk(make_interview):
+    return make_interview(
+        "Cached talk",
+        turns=[("Ida Host", "Original question?"), ("Jon Guest", "Original answer.")],
+    )
+
+
+def content(client, interview) -> str:
+    response = client.get(interview.get_absolute_url())
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def second(interview) -> Turn:
+    return interview.turns.order_by("position")[1]
+
+
+def test_the_page_is_the_same_from_the_cache(client, talk):
+    first = content(client, talk)
+    assert "Original answer." in first
+    assert content(client, talk) == first
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda talk: (
+            second(talk)
+            .__class__.objects.filter(pk=second(talk).pk)
+            .update(body="Edited by update.")
+        ),
+        lambda talk: Turn.objects.bulk_update(
+            [_with_body(second(talk), "Edited by update.")], ["body"]
+        ),
+        lambda talk: _with_body(second(talk), "Edited by update.").save(),
+    ],
+    ids=["queryset update", "bulk update", "save"],
+)
+def test_an_edited_turn_shows_at_once(client, talk, change):
+    content(client, talk)
+    change(talk)
+    page = content(client, talk)
+    assert "Edited by update." in page
+    assert "Original answer." not in page
+
+
+def _with_body(turn, body):
+    turn.body = body
+    return turn
+
+
+def test_a_renamed_speaker_shows_at_once(client, talk):
+    content(client, talk)
+    speaker = Speaker.objects.get(name="Jon Guest")
+    speaker.name = "Jonas Guest"
+    speaker.save()
+    assert "Jonas Guest" in content(client, talk)
+
+
+def test_a_changed_role_shows_at_once(client, talk):
+    assert "guest" in content(client, talk)
+    Participant.objects.filter(interview=talk, speaker__name="Jon Guest").update(
+        role="moderator"
+    )
+    page = content(client, talk)
+    assert '<span class="role">moderator</span>' in page
+
+
+def test_a_deleted_turn_disappears_at_once(client, talk):
+    content(client, talk)
+    second(talk).delete()
+    assert "Original answer." not in content(client, talk)
