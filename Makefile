@@ -30,8 +30,8 @@ run: setup
 	@echo "Serving the archive at http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
 	@$(PY) manage.py index_worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	$(VENV)/bin/gunicorn archive.wsgi --workers $(WORKERS) \
-		--bind 127.0.0.1:$(PORT) --access-logfile -
+	$(VENV)/bin/gunicorn archive.wsgi --config gunicorn.conf.py --workers $(WORKERS) \
+		--bind 127.0.0.1:$(PORT)
 
 test: test-sqlite test-postgres
 
@@ -56,9 +56,13 @@ format: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# Benchmarks, not tests: figures into docs/performance.md. bench/scale.py needs
+# the shared corpus (../shared/corpus/securitynow.tar.xz); BENCH_ARGS=--quick
+# measures the 10k-turn archive only.
 bench: venv
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) bench/pages.py
-	$(PY) bench/search.py --turns 40000
+	$(PY) bench/scale.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles

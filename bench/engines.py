@@ -302,10 +302,11 @@ class RawWhoosh:
             )
         writer.commit(optimize=True)
         seconds = time.perf_counter() - start
-        self._open()
+        self.open()
         return seconds
 
-    def _open(self) -> None:
+    def open(self) -> None:
+        """Open an index built earlier."""
         self.index = index.open_dir(str(self.directory))
         self.searcher = self.index.searcher()
         self.parser = qparser.QueryParser("text", self.index.schema)
@@ -361,8 +362,12 @@ class RawFTS5:
             db.execute("INSERT INTO turns (turns) VALUES ('optimize')")
         db.close()
         seconds = time.perf_counter() - start
-        self.db = sqlite3.connect(self.path)
+        self.open()
         return seconds
+
+    def open(self) -> None:
+        """Open a database built earlier."""
+        self.db = sqlite3.connect(self.path)
 
     def search(self, query_text: str, limit: int = 10) -> tuple[int | None, list[int]]:
         """(exact total, ids of the top ``limit`` hits), with their snippets."""
@@ -423,6 +428,11 @@ class RawTantivy:
         seconds = time.perf_counter() - start
         self.index.reload()
         return seconds
+
+    def open(self) -> None:
+        """Open an index built earlier."""
+        self.index = tantivy.Index.open(str(self.directory))
+        self.schema = self.index.schema
 
     def search(self, query_text: str, limit: int = 10) -> tuple[int | None, list[int]]:
         """(exact total, ids of the top ``limit`` hits), with their snippets.

@@ -10,6 +10,7 @@ are waiting in the queue to be removed), so an interview unpublished a moment
 ago appears nowhere.
 """
 
+import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -285,6 +286,15 @@ def _replace_word(text: str, word: str, better: str) -> str:
     return re.sub(rf"(?<![\w:]){re.escape(word)}(?!\w)", better, text, count=1)
 
 
+def warm_up() -> None:
+    """Open the index and run one search, so that a new worker's first
+    reader does not wait for the index to be mapped (gunicorn.conf.py)."""
+    try:
+        search("security")
+    except Exception:  # a worker must start even if the index cannot serve
+        logging.getLogger(__name__).exception("search warm-up failed")
+
+
 def marks_for_interview(text: str, interview: Interview) -> Marks:
     """The spans of ``text``'s matches on ``interview``'s page."""
     parsed = parse_query(text)
@@ -308,5 +318,6 @@ __all__ = [
     "SearchError",
     "Word",
     "marks_for_interview",
+    "warm_up",
     "search",
 ]
