@@ -57,7 +57,7 @@ def time_searches(queries: list[str]) -> dict:
 
 
 def count_queries(urls: list[str]) -> dict:
-    client = Client()
+    client = Client(SERVER_NAME="localhost")
     out = {}
     for url in urls:
         client.get(url)  # the page cache filled, as a reader would find it

@@ -306,3 +306,21 @@ def test_totals_and_facets_equal_a_plain_count(random_archive, query):
     assert len(results.hits) == len(expected)
     speakers = {f.value: f.count for f in results.facets["speaker"]}
     assert speakers == dict(Counter(s for s, _ in expected if s)), query
+
+
+def test_a_backlog_as_big_as_the_archive_is_applied_by_a_rebuild(
+    make_interview, monkeypatch, client
+):
+    from archive.search import queue
+
+    make_interview("First talk", turns=[("Ola Osei", "Quorum one.")])
+    drain()
+    build = index.current_build()
+    monkeypatch.setattr(queue, "BACKLOG_REBUILD", 2)
+    for n in range(3):
+        make_interview(f"Talk {n}", turns=[("Ola Osei", f"Quorum {n}.")] * 2)
+
+    drain()
+
+    assert index.current_build() != build
+    assert api(client, "quorum")["total"] == 7

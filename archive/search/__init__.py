@@ -318,6 +318,6 @@ __all__ = [
     "SearchError",
     "Word",
     "marks_for_interview",
-    "warm_up",
     "search",
+    "warm_up",
 ]

@@ -711,5 +711,11 @@ def correct(word: str, budget: Budget | None = None) -> str | None:
     budget.charge(1000)
     if view.searcher.doc_frequency("words", key) > 0:
         return None
-    suggestions = view.searcher.corrector("words").suggest(key, limit=1)
+    # Keeping the first letters as typed: searching the whole vocabulary
+    # for words within two edits takes seconds at archive scale, and most
+    # misspellings keep the start of the word.
+    suggestions = view.searcher.corrector("words").suggest(
+        key, limit=1, prefix=2 if len(key) > 4 else 1
+    )
+    budget.charge(1000)
     return suggestions[0] if suggestions else None

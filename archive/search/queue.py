@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from django.db import close_old_connections, connection, connections, transaction
-from django.db.models import Count
+from django.db.models import Count, Sum
 
 from archive.models import IndexQueue, Interview, Turn
 from archive.search import index
@@ -86,9 +86,11 @@ def drain(
     """
     applied = 0
     with index.write_lock(timeout=lock_timeout, polite=polite):
-        if index.needs_rebuild():
+        if index.needs_rebuild() or _backlog_is_large():
             # A missing index, or one built for another version, is filled
-            # from the database; that covers every queued row.
+            # from the database; that covers every queued row. So is a
+            # backlog as big as a good part of the archive (a corpus just
+            # imported): a rebuild writes it in parallel, batches do not.
             return _rebuild_locked(None)
         ix = index.open_current_locked()
         while limit is None or applied < limit:
@@ -106,6 +108,25 @@ def drain(
             IndexQueue.objects.filter(pk__in=[r.pk for r in rows]).delete()
             applied += len(rows)
     return applied
+
+
+# A backlog of at least this many turns, and a quarter of the archive, is
+# applied by rebuilding the index rather than batch by batch.
+BACKLOG_REBUILD = 50_000
+
+
+def _backlog_is_large() -> bool:
+    queued_interviews = IndexQueue.objects.filter(kind=IndexQueue.Kind.INTERVIEW)
+    turns = IndexQueue.objects.filter(kind=IndexQueue.Kind.TURN).count()
+    turns += (
+        Interview.objects.filter(pk__in=queued_interviews.values("object_id"))
+        .aggregate(n=Sum("turn_count"))["n"]
+        or 0
+    )
+    if turns < BACKLOG_REBUILD:
+        return False
+    archive = Interview.objects.aggregate(n=Sum("turn_count"))["n"] or 0
+    return turns * 4 >= archive
 
 
 def run_consumer(
