@@ -181,8 +181,7 @@ class SpeakerQuerySet(models.QuerySet):
     def update(self, **kwargs):
         _render_on_update(kwargs, "bio", "bio_html")
         with transaction.atomic(using=self.db, savepoint=False):
-            if hooks.speaker_update_matters(kwargs):
-                hooks.speakers_changed(self.values_list("pk", flat=True))
+            hooks.speakers_updated(self, kwargs)
             return super().update(**kwargs)
 
 
@@ -222,8 +221,7 @@ class Speaker(models.Model):
             super().save(*args, **kwargs)
             # Turns carry their speaker's name and slug in the index; a bio
             # change (the importer fills blanks) need not re-index them.
-            if getattr(self, "_indexed", None) not in (None, hooks.speaker_key(self)):
-                hooks.speakers_changed([self.pk])
+            hooks.speaker_saved(self, getattr(self, "_indexed", None))
         self._indexed = hooks.speaker_key(self)
 
     def get_absolute_url(self):
@@ -297,8 +295,7 @@ class InterviewQuerySet(models.QuerySet):
     def update(self, **kwargs):
         _render_on_update(kwargs, "lede", "lede_html")
         with transaction.atomic(using=self.db, savepoint=False):
-            if hooks.interview_update_matters(kwargs):
-                hooks.interviews_changed(self.values_list("pk", flat=True))
+            hooks.interviews_updated(self, kwargs)
             return super().update(**kwargs)
 
     def delete(self):

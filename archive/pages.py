@@ -1,7 +1,8 @@
 """Rendered pages kept between requests, and when they are dropped.
 
-A long transcript's HTML costs tens of milliseconds to render and changes
-only when staff edit. It is cached under a key that includes a generation,
+An interview page (a long transcript) costs tens of milliseconds to render
+and changes only when staff edit. It is cached under a key that includes a
+generation,
 and every change the search hooks hear about (``archive.search.hooks``: any
 turn, speaker, participant, topic, series or interview written by any path)
 starts a new generation once its transaction commits, so no page outlives
@@ -15,6 +16,11 @@ from django.core.cache import cache
 from django.db import transaction
 
 _KEY = "pages:generation"
+
+
+def key(*parts) -> str:
+    """A cache key for a page, valid for the current generation."""
+    return ":".join(["page", *map(str, parts), generation()])
 
 
 def generation() -> str:

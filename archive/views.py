@@ -7,9 +7,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Count, Exists, OuterRef, Q, Sum
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.views.decorators.http import require_safe
 
 from archive import export, pages
@@ -117,8 +116,22 @@ def interview_detail(request, slug):
             InterviewSlug.objects.filter(interview__in=visible), slug=slug
         )
         return redirect("archive-interview", old.interview.slug, permanent=True)
-    participants = list(interview.participants.select_related("speaker"))
     query = request.GET.get("q", "")[: SearchForm.MAX_QUERY]
+    if query.strip() or not interview.published:
+        return _interview_page(request, interview, query)
+    # The page a reader lands on from a link is the same for everyone: kept
+    # until anything it shows changes (archive/pages.py).
+    key = pages.key("interview", interview.pk, request.scheme, request.get_host())
+    content = cache.get(key)
+    if content is None:
+        response = _interview_page(request, interview, query)
+        cache.set(key, response.content, timeout=None)
+        return response
+    return HttpResponse(content)
+
+
+def _interview_page(request, interview, query: str):
+    participants = list(interview.participants.select_related("speaker"))
     marks = (
         archive_search.marks_for_interview(query, interview)
         if query.strip() and interview.published
@@ -126,35 +139,6 @@ def interview_detail(request, slug):
     )
     if marks.lede:
         interview.lede_html = highlight.mark_html(interview.lede_html, marks.lede)
-    transcript, timed = _transcript(interview, participants, marks)
-    return render(
-        request,
-        "archive/interview_detail.html",
-        {
-            "interview": interview,
-            "participants": participants,
-            "transcript": transcript,
-            "topics": list(interview.topics.all()),
-            "query": query,
-            "matched_turns": len(marks.turns),
-            "lede_matched": bool(marks.lede),
-            "downloads": _downloads(timed),
-        },
-    )
-
-
-def _transcript(interview, participants, marks) -> tuple[str, bool]:
-    """The transcript's HTML, and whether its turns carry times.
-
-    Rendered once and cached (shared by all workers) until anything the
-    search hooks hear about changes; with marks for a search it is rendered
-    afresh.
-    """
-    key = f"transcript:{interview.pk}:{pages.generation()}"
-    if not marks:
-        cached = cache.get(key)
-        if cached is not None:
-            return cached
     roles = {p.speaker_id: p.get_role_display() for p in participants}
     turns = list(interview.ordered_turns())
     # Per speaker, not per turn: a hearing has thousands of turns.
@@ -167,11 +151,20 @@ def _transcript(interview, participants, marks) -> tuple[str, bool]:
         if turn.pk in marks.turns:
             turn.body_html = highlight.mark_html(turn.body_html, marks.turns[turn.pk])
             turn.matched = True
-    html = render_to_string("archive/_transcript.html", {"turns": turns})
-    result = (html, any(turn.start is not None for turn in turns))
-    if not marks:
-        cache.set(key, result, timeout=None)
-    return result
+    return render(
+        request,
+        "archive/interview_detail.html",
+        {
+            "interview": interview,
+            "participants": participants,
+            "turns": turns,
+            "topics": list(interview.topics.all()),
+            "query": query,
+            "matched_turns": len(marks.turns),
+            "lede_matched": bool(marks.lede),
+            "downloads": _downloads(any(turn.start is not None for turn in turns)),
+        },
+    )
 
 
 def _downloads(timed: bool) -> list[tuple[str, str]]:

@@ -182,7 +182,13 @@ def build_archive(size: str, episodes: Path) -> tuple[Path, dict]:
     db_key = code_key(
         "archive/importer.py", "archive/parsing/*.py", "archive/migrations/*.py"
     )
-    index_key = code_key("archive/search/*.py")
+    # What shapes the index's content (not how it is searched).
+    index_key = code_key(
+        *(
+            f"archive/search/{name}.py"
+            for name in ("analysis", "documents", "index", "segments", "writer")
+        )
+    )
     work = CACHE / f"archive-{episodes.parent.name}-{db_key}-{size}"
     data = work / "data"
     facts_path = work / "facts.json"

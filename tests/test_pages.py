@@ -78,3 +78,18 @@ def test_a_deleted_turn_disappears_at_once(client, talk):
     content(client, talk)
     second(talk).delete()
     assert "Original answer." not in content(client, talk)
+
+
+def test_a_new_affiliation_shows_at_once(client, talk):
+    content(client, talk)
+    speaker = Speaker.objects.get(name="Jon Guest")
+    speaker.affiliation = "Carnegie Endowment"
+    speaker.save()
+    assert "Carnegie Endowment" in content(client, talk)
+
+
+def test_a_renamed_interview_shows_its_new_title(client, talk):
+    content(client, talk)
+    talk.title = "Renamed talk"
+    talk.save()
+    assert "Renamed talk" in content(client, talk)

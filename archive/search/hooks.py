@@ -75,13 +75,26 @@ def turns_created(turns: list) -> None:
         turns_changed(t.pk for t in turns)
 
 
-def interview_update_matters(fields: Iterable[str]) -> bool:
-    """Whether ``QuerySet.update(**fields)`` changes what the index holds."""
-    return bool(set(fields) - NOT_INDEXED_INTERVIEW_FIELDS)
+def interviews_updated(interviews_queryset, fields: Iterable[str]) -> None:
+    """``QuerySet.update(**fields)`` of interviews."""
+    pages.changed()
+    if set(fields) - NOT_INDEXED_INTERVIEW_FIELDS:
+        interviews_changed(interviews_queryset.values_list("pk", flat=True))
 
 
-def speaker_update_matters(fields: Iterable[str]) -> bool:
-    return bool(set(INDEXED_SPEAKER_FIELDS) & set(fields))
+def speakers_updated(speakers_queryset, fields: Iterable[str]) -> None:
+    """``QuerySet.update(**fields)`` of speakers."""
+    pages.changed()
+    if set(INDEXED_SPEAKER_FIELDS) & set(fields):
+        speakers_changed(speakers_queryset.values_list("pk", flat=True))
+
+
+def speaker_saved(speaker, before: tuple | None) -> None:
+    """A speaker saved: pages show their name and affiliation; the index
+    holds only what ``speaker_key`` names."""
+    pages.changed()
+    if before is not None and before != speaker_key(speaker):
+        speakers_changed([speaker.pk])
 
 
 def speaker_key(speaker) -> tuple:

@@ -119,8 +119,9 @@ def _backlog_is_large() -> bool:
     queued_interviews = IndexQueue.objects.filter(kind=IndexQueue.Kind.INTERVIEW)
     turns = IndexQueue.objects.filter(kind=IndexQueue.Kind.TURN).count()
     turns += (
-        Interview.objects.filter(pk__in=queued_interviews.values("object_id"))
-        .aggregate(n=Sum("turn_count"))["n"]
+        Interview.objects.filter(
+            pk__in=queued_interviews.values("object_id")
+        ).aggregate(n=Sum("turn_count"))["n"]
         or 0
     )
     if turns < BACKLOG_REBUILD:
