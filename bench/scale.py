@@ -351,14 +351,13 @@ def time_http_searches(server: Server, queries: list[str]) -> dict:
 
 
 def wrk(paths: list[str], clients: int, seconds: int) -> dict:
-    script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
     quoted = ", ".join(json.dumps(p) for p in paths)
-    script.write(
-        f"local paths = {{{quoted}}}\nlocal i = 0\n"
-        "request = function()\n  i = i % #paths + 1\n"
-        "  return wrk.format('GET', paths[i])\nend\n"
-    )
-    script.close()
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(
+            f"local paths = {{{quoted}}}\nlocal i = 0\n"
+            "request = function()\n  i = i % #paths + 1\n"
+            "  return wrk.format('GET', paths[i])\nend\n"
+        )
     threads = min(clients, 2)
     result = subprocess.run(
         [
@@ -522,7 +521,7 @@ def measure(size: str, args, episodes: Path, sections: dict) -> dict:
         result["page_queries"] = inprocess(data, "pages", list(paths.values()))
         progress(f"{size}: throughput")
         search_urls = [search_path(q, False) for q in sections["known"]]
-        interview = [p for n, p in paths.items() if "interview, " in n][0]
+        interview = next(p for n, p in paths.items() if "interview, " in n)
         result["throughput"] = {
             "search": [
                 wrk(search_urls, int(c), args.seconds) for c in args.clients.split(",")
@@ -545,7 +544,7 @@ def measure(size: str, args, episodes: Path, sections: dict) -> dict:
 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[max(0, int(round(p / 100 * len(ordered) + 0.5)) - 1)]
+    return ordered[max(0, round(p / 100 * len(ordered) + 0.5) - 1)]
 
 
 def fmt(value) -> str:
@@ -816,7 +815,7 @@ def svg_plot(summaries: list[dict]) -> str:
         return ""
     import math
 
-    width, height, pad = 640, 360, 60
+    width, height, pad, legend = 820, 380, 60, 190
     xs = [math.log10(x) for x, _ in points]
     ys = [math.log10(max(y, 0.1)) for _, y in points]
     x0, x1 = min(xs) - 0.1, max(xs) + 0.1
@@ -824,7 +823,7 @@ def svg_plot(summaries: list[dict]) -> str:
 
     def px(x, y):
         return (
-            pad + (math.log10(x) - x0) / (x1 - x0) * (width - 2 * pad),
+            pad + (math.log10(x) - x0) / (x1 - x0) * (width - 2 * pad - legend),
             height
             - pad
             - (math.log10(max(y, 0.1)) - y0) / (y1 - y0 or 1) * (height - 2 * pad),
@@ -840,15 +839,18 @@ def svg_plot(summaries: list[dict]) -> str:
     for decade in range(y0, y1 + 1):
         _, y = px(10**x0, 10**decade)
         parts.append(
-            f'<line x1="{pad}" x2="{width - pad}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
+            f'<line x1="{pad}" x2="{width - pad - legend}" y1="{y:.1f}" y2="{y:.1f}" '
+            'stroke="#ddd"/>'
         )
         parts.append(
-            f'<text x="{pad - 8}" y="{y + 4:.1f}" text-anchor="end">{10**decade:g}</text>'
+            f'<text x="{pad - 8}" y="{y + 4:.1f}" '
+            f'text-anchor="end">{10**decade:g}</text>'
         )
     for s in summaries:
         x, _ = px(s["turns"], 10**y0)
         parts.append(
-            f'<text x="{x:.1f}" y="{height - pad + 18}" text-anchor="middle">{s["size"]}</text>'
+            f'<text x="{x:.1f}" y="{height - pad + 18}" '
+            f'text-anchor="middle">{s["size"]}</text>'
         )
     for i, (name, values) in enumerate(series.items()):
         values = [(x, y) for x, y in values if y]
@@ -857,10 +859,12 @@ def svg_plot(summaries: list[dict]) -> str:
         colour = colours[i % len(colours)]
         coords = " ".join(f"{a:.1f},{b:.1f}" for a, b in (px(x, y) for x, y in values))
         parts.append(
-            f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"/>'
+            f'<polyline points="{coords}" fill="none" stroke="{colour}" '
+            'stroke-width="2"/>'
         )
         parts.append(
-            f'<text x="{width - pad + 4}" y="{pad + 16 * i}" fill="{colour}">{name}</text>'
+            f'<text x="{width - legend}" y="{pad + 16 * i}" '
+            f'fill="{colour}">{name}</text>'
         )
     parts.append("</svg>")
     return "\n".join(parts)

@@ -324,3 +324,30 @@ def test_a_backlog_as_big_as_the_archive_is_applied_by_a_rebuild(
 
     assert index.current_build() != build
     assert api(client, "quorum")["total"] == 7
+
+
+def test_check_index_finds_segment_arrays_unlike_whoosh_and_repairs_them(
+    make_interview, client
+):
+    import numpy as np
+
+    from archive.search import queue, segments
+
+    talk = make_interview("Arrays talk", turns=[("Ola Osei", "Quorum vote.")] * 3)
+    drain()
+    view = index.searchers.get()
+    arrays, _, _ = view.segments[0]
+    columns = np.array(arrays.cols)
+    columns[segments.COLUMNS.index("position")] += 7  # arrays out of step
+    folder = index.build_path(index.current_build())
+    (cols,) = folder.glob("*.ax.cols.npy")
+    index.searchers.reset()
+    np.save(cols, columns)
+
+    report = queue.check()
+    assert len(report["stale"]) == 4  # three turns and the lede
+    queue.check(repair=True)
+    assert queue.check() == {"missing": [], "stale": [], "orphaned": []}
+    assert api(client, "quorum")["total"] == 3
+    assert {h["position"] for h in api(client, "quorum")["hits"]} == {1, 2, 3}
+    assert talk.turns.count() == 3

@@ -18,11 +18,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from django.db import close_old_connections, connection, connections, transaction
 from django.db.models import Count, Sum
 
 from archive.models import IndexQueue, Interview, Turn
-from archive.search import index
+from archive.search import index, segments
 from archive.search.documents import interview_documents, turn_documents
 from archive.search.writer import Writer
 
@@ -334,28 +335,58 @@ def _indexed_filter_terms(reader) -> dict[int, dict[str, set[str]]]:
     return terms
 
 
+def _unlike_arrays(view) -> set[str]:
+    """Ids of live documents whose segment arrays disagree with Whoosh."""
+    unlike = set()
+    for arrays, live, offset in view.segments:
+        columns = {
+            name: arrays.column(name).tolist()
+            for name in ("pk", "kind", "interview", "position", "date")
+        }
+        for docnum in np.flatnonzero(live).tolist():
+            stored = view.searcher.stored_fields(offset + docnum)
+            kind = segments.KINDS[columns["kind"][docnum]]
+            doc_id = ("i" if kind == "lede" else "t") + str(columns["pk"][docnum])
+            if (
+                doc_id != stored["id"]
+                or kind != stored["kind"]
+                or str(columns["interview"][docnum]) != stored.get("interview")
+                or columns["position"][docnum] != stored.get("position", 0)
+                or columns["date"][docnum] != stored.get("date", 0)
+            ):
+                unlike.add(stored["id"])
+    return unlike
+
+
 def check(*, repair: bool = False) -> dict[str, list[str]]:
     """Compare the index with the database, document by document.
 
     Missing: published content with no document. Stale: a document whose
     stored fields or filter terms (speaker, role, topics…) differ from what
-    the database says now. Orphaned: a document for something deleted or
-    unpublished. ``repair`` queues them all and drains the queue.
+    the database says now, or whose segment arrays (what searches read)
+    differ from what Whoosh stored. Orphaned: a document for something
+    deleted or unpublished. ``repair`` queues them all and drains the queue.
     """
     expected: dict[str, dict] = {}
     for interview in Interview.objects.published().select_related("series"):
         for document in interview_documents(interview):
             expected[document["id"]] = _clean(document)
-    ix = index.open_current()
-    with ix.searcher() as searcher:
-        reader = searcher.reader()
+    try:
+        ix = index.open_current()
+    except index.IndexUnavailable:
+        ix = None
+    indexed, indexed_terms, unlike_arrays = {}, {}, set()
+    if ix is not None:
+        view = index.View(ix, {})
+        reader = view.searcher.reader()
         filter_terms = _indexed_filter_terms(reader)
-        indexed, indexed_terms = {}, {}
         for docnum, fields in reader.iter_docs():
             indexed[fields["id"]] = fields
             indexed_terms[fields["id"]] = filter_terms.get(
                 docnum, {n: set() for n in _FILTERS}
             )
+        unlike_arrays = _unlike_arrays(view)
+        view.close()
     missing = sorted(set(expected) - set(indexed))
     orphaned = sorted(set(indexed) - set(expected))
     stale = sorted(
@@ -363,6 +394,7 @@ def check(*, repair: bool = False) -> dict[str, list[str]]:
         for doc_id in set(expected) & set(indexed)
         if any(expected[doc_id].get(f) != indexed[doc_id].get(f) for f in _COMPARED)
         or _filter_terms(ix.schema, expected[doc_id]) != indexed_terms[doc_id]
+        or doc_id in unlike_arrays
     )
     report = {"missing": missing, "stale": stale, "orphaned": orphaned}
     if repair and (missing or stale or orphaned):
