@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import os
 import random
 import shutil
 import sqlite3
@@ -292,7 +293,14 @@ class RawWhoosh:
         start = time.perf_counter()
         self.directory.mkdir(parents=True, exist_ok=True)
         ix = index.create_in(str(self.directory), schema)
-        writer = ix.writer(limitmb=512)
+        # Whoosh's documented way to index in bulk: one process per core,
+        # each writing its own segment (tantivy also gets every core).
+        cores = os.cpu_count() or 1
+        writer = (
+            ix.writer(procs=cores, limitmb=512, multisegment=True)
+            if cores > 1
+            else ix.writer(limitmb=512)
+        )
         for turn in turns:
             writer.add_document(
                 id=turn["id"],
@@ -300,7 +308,7 @@ class RawWhoosh:
                 speaker=turn["speaker"],
                 date=turn["date"],
             )
-        writer.commit(optimize=True)
+        writer.commit()
         seconds = time.perf_counter() - start
         self.open()
         return seconds
@@ -412,8 +420,7 @@ class RawTantivy:
         start = time.perf_counter()
         self.directory.mkdir(parents=True)
         self.index = tantivy.Index(self.schema, path=str(self.directory))
-        # One indexing thread, like the single Whoosh writer.
-        writer = self.index.writer(heap_size=512_000_000, num_threads=1)
+        writer = self.index.writer(heap_size=512_000_000)
         for turn in turns:
             writer.add_document(
                 tantivy.Document(

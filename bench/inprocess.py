@@ -6,12 +6,14 @@ Run in its own process with ``ARCHIVE_DATA_DIR`` naming the archive, so that
     ARCHIVE_DATA_DIR=var/bench/... python bench/inprocess.py search QUERIES.json
     ARCHIVE_DATA_DIR=var/bench/... python bench/inprocess.py pages URLS.json
     ARCHIVE_DATA_DIR=var/bench/... python bench/inprocess.py turns OUT.tsv
+    ARCHIVE_DATA_DIR=var/bench/... python bench/inprocess.py writer 10000
 
 ``search`` times ``archive.search.search`` (the engine and the database
 queries for one page of hits and facets, no HTTP) for each query: first run
 (cold), then three more (warm). ``pages`` counts the SQL queries each URL
 runs. ``turns`` writes the published turns as id, speaker, date and plain
-text, for the raw engines. Each prints JSON on stdout.
+text, for the raw engines. ``writer`` splits the time of indexing that many
+documents in one process into its parts. Each prints JSON on stdout.
 """
 
 import html
@@ -87,6 +89,72 @@ def write_turns(path: str) -> dict:
     return {"turns": count}
 
 
+def writer_phases(limit: int) -> dict:
+    """Where indexing time goes, for ``limit`` documents in one process: our
+    analysis, Whoosh's own writing (add_document and commit, less the
+    analysis it asks of our analyzer), and the segment arrays."""
+    import tempfile
+
+    from django.test import override_settings
+
+    from archive.models import Interview
+    from archive.search import analysis, index, segments
+    from archive.search.documents import interview_documents
+    from archive.search.queue import _clean
+
+    started = time.perf_counter()
+    documents = []
+    for interview in Interview.objects.published().select_related("series"):
+        documents += [_clean(d) for d in interview_documents(interview)]
+        if len(documents) >= limit:
+            break
+    read = time.perf_counter() - started
+    words = analysis.PolicyTokenizer(stemming=False)
+    started = time.perf_counter()
+    for document in documents:
+        list(analysis._POLICY._spans(document.get("text", ""), ""))
+        list(words._spans(document.get("text", ""), ""))
+    analysed = time.perf_counter() - started
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        override_settings(ARCHIVE_INDEX_DIR=Path(folder)),
+    ):
+        ix = index.create_build(index.new_build_id())
+        writer = index.writer(ix, memory_mb=2048)
+        whoosh_add = builder_add = 0.0
+        for document in documents:
+            started = time.perf_counter()
+            writer.whoosh.add_document(**document)
+            whoosh_add += time.perf_counter() - started
+            started = time.perf_counter()
+            writer.builder.add(document)
+            builder_add += time.perf_counter() - started
+        written = []
+        real_write = segments.write
+
+        def timed_write(*args):
+            started = time.perf_counter()
+            real_write(*args)
+            written.append(time.perf_counter() - started)
+
+        segments.write = timed_write
+        started = time.perf_counter()
+        writer.commit(merge=False)
+        commit = time.perf_counter() - started
+        segments.write = real_write
+    whoosh = whoosh_add - analysed + commit - sum(written)
+    count = len(documents)
+    return {
+        "documents": count,
+        "database_read_s": read,
+        "analysis_s": analysed,
+        "whoosh_s": whoosh,
+        "arrays_s": builder_add + sum(written),
+        "whoosh_alone_per_s": count / whoosh,
+        "all_per_s": count / (read + whoosh_add + builder_add + commit),
+    }
+
+
 def main() -> None:
     mode, argument = sys.argv[1], sys.argv[2]
     if mode == "search":
@@ -95,6 +163,8 @@ def main() -> None:
         result = count_queries(json.loads(Path(argument).read_text()))
     elif mode == "turns":
         result = write_turns(argument)
+    elif mode == "writer":
+        result = writer_phases(int(argument))
     else:
         raise SystemExit(f"unknown mode {mode}")
     print(json.dumps(result))

@@ -100,6 +100,20 @@ def test_a_hostile_query_gets_a_page_and_a_json_answer(indexed, client, query):
     assert data["total"] is None or data["total"] >= 0
 
 
+@pytest.mark.parametrize("query", HOSTILE)
+@pytest.mark.parametrize("work", [200_000_000, 500, 5])
+def test_a_hostile_query_stops_within_its_budget_and_says_so(indexed, query, work):
+    budget = Budget(work=work)
+    results = search(query, budget=budget)
+    # Every step checks the budget before going on: at most one step over.
+    assert budget.used <= work + 20_000
+    if results.total is None:
+        assert backend.TOO_BROAD in results.notices
+        assert results.facets == {}
+    else:
+        assert backend.TOO_BROAD not in results.notices
+
+
 @pytest.mark.parametrize("clause", ["norm*", "sovereignty", '"voluntary norms"'])
 def test_a_clause_repeated_64_times_costs_what_it_costs_once(indexed, clause):
     once = Budget()
