@@ -283,16 +283,22 @@ class Server:
         except FileNotFoundError:
             return []
 
-    def uss_mb(self) -> list[float]:
+    def uss_mb(self) -> list[dict]:
+        """Per worker: private memory (USS) and, of it, the anonymous part
+        (the heap). Pages of the memory-mapped index that only one worker has
+        touched yet count as private too, though the kernel shares them."""
         sizes = []
         for pid in self.workers():
             rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
-            private = sum(
-                int(line.split()[1])
-                for line in rollup.splitlines()
-                if line.startswith(("Private_Clean:", "Private_Dirty:"))
+            fields = {
+                line.split(":")[0]: int(line.split()[1])
+                for line in rollup.splitlines()[1:]
+                if line.split()[1].isdigit()
+            }
+            private = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+            sizes.append(
+                {"uss": private / 1024, "anonymous": fields.get("Anonymous", 0) / 1024}
             )
-            sizes.append(private / 1024)
         return sizes
 
     def stop(self) -> None:
@@ -798,7 +804,9 @@ def report(results: list[dict], args) -> str:
                 r["size"],
                 "worker USS MB",
                 "",
-                " / ".join(fmt(m) for m in r["uss_mb"]),
+                " / ".join(
+                    f"{fmt(m['uss'])} ({fmt(m['anonymous'])} heap)" for m in r["uss_mb"]
+                ),
                 "",
                 "",
                 "",
