@@ -653,50 +653,46 @@ def _spans(run: _Run, docnum: int, plan: Plan) -> list[tuple[int, int]]:
     return spans
 
 
-def marks(tree, interview_pk: int, budget: Budget | None = None) -> Marks:
-    """The spans of ``tree``'s matches in one interview, for marking its page."""
-    budget = budget or Budget()
-    result = Marks()
+def _matching(tree, budget: Budget, hidden: frozenset[int] = frozenset()):
+    """(run, plan, visible matching documents) for each segment; nothing when
+    the index cannot serve or nothing is searchable."""
     view = _view([])
     if view is None:
-        return result
+        return
+    plan = compile_plan(tree, view, budget)
+    if plan.node is None:
+        return
+    hidden_array = np.fromiter(hidden, dtype=np.int64, count=len(hidden))
+    for segment, live, _ in view.segments:
+        run = _Run(segment, live, budget)
+        yield run, plan, _visible(run, run.docs(plan.node), hidden_array)
+
+
+def marks(tree, interview_pk: int, budget: Budget | None = None) -> Marks:
+    """The spans of ``tree``'s matches in one interview, for marking its page."""
+    result = Marks()
+    lede = KINDS.index("lede")
     try:
-        plan = compile_plan(tree, view, budget)
-        if plan.node is None:
-            return result
-        for segment, live, _ in view.segments:
-            run = _Run(segment, live, budget)
-            docs = run.docs(plan.node)
-            docs = docs[live[docs]]
-            docs = docs[segment.column("interview")[docs] == interview_pk]
-            for docnum in docs.tolist():
+        for run, plan, docs in _matching(tree, budget or Budget()):
+            columns = run.segment.column
+            for docnum in docs[columns("interview")[docs] == interview_pk].tolist():
                 spans = _spans(run, docnum, plan)
-                if segment.column("kind")[docnum] == KINDS.index("lede"):
+                if columns("kind")[docnum] == lede:
                     result.lede = spans
                 else:
-                    result.turns[int(segment.column("pk")[docnum])] = spans
+                    result.turns[int(columns("pk")[docnum])] = spans
     except BudgetExceeded:
         pass  # what was marked so far stays marked
     return result
 
 
 def has_results(tree, hidden: frozenset[int] = frozenset(), budget=None) -> bool:
-    budget = budget or Budget()
-    view = _view([])
-    if view is None:
-        return False
     try:
-        plan = compile_plan(tree, view, budget)
-        if plan.node is None:
-            return False
-        hidden_array = np.fromiter(hidden, dtype=np.int64, count=len(hidden))
-        for segment, live, _ in view.segments:
-            run = _Run(segment, live, budget)
-            if len(_visible(run, run.docs(plan.node), hidden_array)):
-                return True
+        return any(
+            len(docs) for _, _, docs in _matching(tree, budget or Budget(), hidden)
+        )
     except BudgetExceeded:
         return False
-    return False
 
 
 def correct(word: str, budget: Budget | None = None) -> str | None:
