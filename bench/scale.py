@@ -78,6 +78,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, default=10, help="per wrk run")
     parser.add_argument("--no-raw", action="store_true", help="skip raw engines")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="write the report from the results the last run saved in var/bench",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.clients, args.seconds = "10k", "1,32", 5
@@ -627,6 +632,93 @@ def summarize(result: dict) -> dict:
     return out
 
 
+def targets(results: list[dict]) -> list[list]:
+    """Issue 8's targets against what this run measured."""
+    by_size = {r["size"]: r for r in results}
+    rows = []
+
+    def add(target, size, value, limit, higher_is_better=False, unit="ms"):
+        if value is None:
+            rows.append([target, size, "not measured", ""])
+            return
+        met = value >= limit if higher_is_better else value <= limit
+        rows.append([target, size, f"{fmt(value)} {unit}", "met" if met else "NOT met"])
+
+    def known(size, which, key):
+        r = by_size.get(size)
+        return summarize(r)[which][key] if r else None
+
+    for which in ("page", "api"):
+        add(
+            f"search {which} cold p50 ≤ 20 ms",
+            "255k",
+            known("255k", which, "cold_p50"),
+            20,
+        )
+        add(
+            f"search {which} cold p95 ≤ 50 ms",
+            "255k",
+            known("255k", which, "cold_p95"),
+            50,
+        )
+        add(
+            f"no known query above 250 ms ({which})",
+            "255k",
+            known("255k", which, "cold_max"),
+            250,
+        )
+        add(
+            f"search {which} cold p95 ≤ 150 ms",
+            "1M",
+            known("1M", which, "cold_p95"),
+            150,
+        )
+    r = by_size.get("255k")
+    hostile = None
+    if r:
+        hostile = max(
+            max(r["http"][w][q]["ms"])
+            for w in ("page", "api")
+            for q in r["sections"].get("hostile", [])
+        )
+    add("every hostile query under 1 s", "255k", hostile, 1000)
+    facts = r["facts"] if r else {}
+    rate = (
+        facts["turns"] / facts["rebuild_seconds"]
+        if facts.get("rebuild_seconds")
+        else None
+    )
+    add("rebuild_index ≥ 2,500 turns/s", "255k", rate, 2500, True, "turns/s")
+    total = (
+        facts["import_seconds"] + facts["rebuild_seconds"]
+        if facts.get("rebuild_seconds") and facts.get("import_seconds")
+        else None
+    )
+    add("import + index under 5 minutes", "255k", total, 300, unit="s")
+    page = None
+    if r:
+        near = [n for n in r["pages"] if n.startswith("interview, ")]
+        if near:
+            page = pct(r["pages"][near[0]]["warm"], 95)
+    add("interview page (about 500 turns) p95 ≤ 30 ms", "255k", page, 30)
+    for kind, limit in (("interview", 300), ("search", 60)):
+        run = None
+        if r:
+            run = next((t for t in r["throughput"][kind] if t["clients"] == 32), None)
+        add(
+            f"{kind} at 32 clients ≥ {limit} req/s",
+            "255k",
+            run["rps"] if run else None,
+            limit,
+            True,
+            "req/s",
+        )
+    big = by_size.get("1M")
+    uss = max(m["uss"] for m in big["uss_mb"]) if big else None
+    add("worker private memory ≤ 200 MB", "1M", uss, 200, unit="MB")
+    return rows
+
+
 def report(results: list[dict], args) -> str:
     summaries = [summarize(r) for r in results]
     lines = [
@@ -819,6 +911,8 @@ def report(results: list[dict], args) -> str:
             rows,
         )
     )
+    lines += ["", "### Issue 8's targets in this run", ""]
+    lines.append(table(["target", "size", "measured", ""], targets(results)))
     lines += ["", "![search latency against archive size](search-latency.svg)", ""]
     return "\n".join(lines)
 
@@ -925,14 +1019,22 @@ def write_docs(text: str, svg: str) -> None:
 def main(argv=None) -> None:
     args = parse_args(argv)
     started = time.monotonic()
-    episodes = corpus_episodes(args)
-    sections = query_sections()
     results = []
-    for size in args.sizes.split(","):
-        results.append(measure(size, args, episodes, sections))
-        (CACHE / f"result-{size}.json").write_text(json.dumps(results[-1]))
+    if args.report_only:
+        for size in args.sizes.split(","):
+            saved = CACHE / f"result-{size}.json"
+            if saved.exists():
+                results.append(json.loads(saved.read_text()))
+    else:
+        episodes = corpus_episodes(args)
+        sections = query_sections()
+        for size in args.sizes.split(","):
+            results.append(measure(size, args, episodes, sections))
+            (CACHE / f"result-{size}.json").write_text(json.dumps(results[-1]))
     text = report(results, args)
-    text += f"\n`make bench` took {(time.monotonic() - started) / 60:.1f} min.\n"
+    if not args.report_only:
+        minutes = (time.monotonic() - started) / 60
+        text += f"\nThis run of bench/scale.py took {minutes:.1f} min.\n"
     print(text)
     if not args.no_write:
         write_docs(text, svg_plot([summarize(r) for r in results]))
