@@ -119,13 +119,20 @@ def interview_detail(request, slug):
     query = request.GET.get("q", "")[: SearchForm.MAX_QUERY]
     if query.strip() or not interview.published:
         return _interview_page(request, interview, query)
-    # The page a reader lands on from a link is the same for everyone: kept
-    # until anything it shows changes (archive/pages.py).
-    key = pages.key("interview", interview.pk, request.scheme, request.get_host())
+    return _cached(
+        request, ("interview", interview.pk), _interview_page, interview, query
+    )
+
+
+def _cached(request, what: tuple, render_page, *args):
+    """A page that is the same for every reader, kept until anything it
+    shows changes (archive/pages.py)."""
+    key = pages.key(*what, request.scheme, request.get_host())
     content = cache.get(key)
     if content is None:
-        response = _interview_page(request, interview, query)
-        cache.set(key, response.content, timeout=None)
+        response = render_page(request, *args)
+        if response.status_code == 200:
+            cache.set(key, response.content, timeout=None)
         return response
     return HttpResponse(content)
 
@@ -211,6 +218,11 @@ def speaker_list(request):
 @require_safe
 def speaker_detail(request, slug):
     speaker = get_object_or_404(Speaker.objects.public(), slug=slug)
+    number = request.GET.get("page", "1")[:20]
+    return _cached(request, ("speaker", speaker.pk, number), _speaker_page, speaker)
+
+
+def _speaker_page(request, speaker):
     interviews = (
         Interview.objects.published()
         .filter(
@@ -222,13 +234,9 @@ def speaker_detail(request, slug):
         .select_related("series")
         .newest_first()
     )
-    turns = (
-        Turn.objects.published()
-        .filter(speaker=speaker)
-        .select_related("interview")
-        .order_by("-interview__date", "interview_id", "position")
+    page = _page(
+        request, speaker.published_turns(), settings.ARCHIVE_SPEAKER_TURNS_PAGE_SIZE
     )
-    page = _page(request, turns, settings.ARCHIVE_SPEAKER_TURNS_PAGE_SIZE)
     return render(
         request,
         "archive/speaker_detail.html",

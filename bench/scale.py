@@ -897,7 +897,7 @@ def report(results: list[dict], args) -> str:
                 "worker USS MB",
                 "",
                 " / ".join(
-                    f"{fmt(m['uss'])} ({fmt(m['anonymous'])} heap)" for m in r["uss_mb"]
+                    f"{fmt(m['uss'])} ({fmt(m['anonymous'])} anon.)" for m in r["uss_mb"]
                 ),
                 "",
                 "",

@@ -93,3 +93,12 @@ def test_a_renamed_interview_shows_its_new_title(client, talk):
     talk.title = "Renamed talk"
     talk.save()
     assert "Renamed talk" in content(client, talk)
+
+
+def test_a_speaker_page_shows_an_edited_turn_at_once(client, talk):
+    speaker = Speaker.objects.get(name="Jon Guest")
+    assert "Original answer." in client.get(speaker.get_absolute_url()).content.decode()
+    _with_body(second(talk), "Answer corrected.").save()
+    page = client.get(speaker.get_absolute_url()).content.decode()
+    assert "Answer corrected." in page
+    assert "Original answer." not in page

@@ -1,6 +1,7 @@
 """Reading pages: what a reader sees, what stays hidden, and query counts."""
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -184,6 +185,30 @@ def test_speaker_page_lists_interviews_and_turns_linking_into_context(seeds, cli
     podcast = seeds["001"]
     first_answer = podcast.turns.get(position=2)
     assert f'href="{podcast.get_absolute_url()}#t-{first_answer.anchor}"' in page
+
+
+def test_speaker_turns_page_in_reading_order_newest_interview_first(
+    make_interview, client, settings
+):
+    settings.ARCHIVE_SPEAKER_TURNS_PAGE_SIZE = 2
+    for year, count in [(2015, 3), (2019, 2), (2017, 4)]:
+        make_interview(
+            f"Talk {year}",
+            date=datetime.date(year, 1, 1),
+            turns=[(t, f"Ann {year} turn {i}") for i, t in enumerate(["Ann"] * count)]
+            + [("Host", "A question")],
+        )
+    said = []
+    for number in range(1, 6):
+        page = client.get(f"/speakers/ann/?page={number}").content.decode()
+        said += re.findall(r"Ann (\d{4}) turn (\d)", page)
+    assert "9 turns" in page
+    assert said == [
+        ("2019", "0"), ("2019", "1"),
+        ("2017", "0"), ("2017", "1"), ("2017", "2"), ("2017", "3"),
+        ("2015", "0"), ("2015", "1"), ("2015", "2"),
+    ]  # fmt: skip
+    assert client.get("/speakers/ann/?page=6").status_code == 404
 
 
 def test_topic_page_lists_its_interviews(seeds, client):
