@@ -21,10 +21,9 @@ from django.utils.safestring import SafeString
 from archive.models import IndexQueue, Interview, Series, Speaker, Topic, Turn, TurnKind
 from archive.search import engine, highlight
 from archive.search.engine import Budget, Marks
-from archive.search.query import Filter, ParsedQuery, Word, parse_query
+from archive.search.query import PREFIX_CAP, Filter, ParsedQuery, Word, parse_query
 
 SORTS = ("relevance", "newest", "oldest")
-PREFIX_CAP = 64  # terms a wildcard may expand to (the engines honour it)
 FACET_SIZE = 10
 SUGGESTED_WORDS = 4  # misspelt words one query gets suggestions for
 
@@ -310,6 +309,7 @@ def marks_for_interview(text: str, interview: Interview) -> Marks:
 
 
 __all__ = [
+    "PREFIX_CAP",
     "SORTS",
     "Filter",
     "Hit",

@@ -31,11 +31,11 @@ from archive.search import analysis
 from archive.search import query as q
 from archive.search.engine import FACETS, Budget, BudgetExceeded, Hit, Marks, Page
 from archive.search.index import IndexUnavailable, View, searchers
+from archive.search.query import PREFIX_CAP
 from archive.search.segments import KINDS
 
 log = logging.getLogger(__name__)
 
-PREFIX_CAP = 64  # terms a wildcard may expand to
 SORTS = ("relevance", "newest", "oldest")
 K1, B = 1.2, 0.75  # Whoosh's BM25F defaults
 SUGGESTED_WORDS = 4  # misspelt words a query gets suggestions for

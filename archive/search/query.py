@@ -38,6 +38,7 @@ __all__ = [
     "MAX_CLAUSES",
     "MAX_DEPTH",
     "MAX_LENGTH",
+    "PREFIX_CAP",
     "ROLES",
     "And",
     "DateRange",
@@ -56,6 +57,7 @@ __all__ = [
 MAX_LENGTH = 500
 MAX_DEPTH = 8
 MAX_CLAUSES = 64
+PREFIX_CAP = 64  # index terms a wildcard may stand for, in every engine
 FIELDS = ("speaker", "interview", "series", "topic", "role", "kind", "year", "date")
 ROLES = ("host", "interviewer", "guest", "moderator", "panelist", "witness", "speaker")
 KINDS = ("question", "answer", "remark", "lede")
