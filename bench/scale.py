@@ -649,30 +649,13 @@ def targets(results: list[dict]) -> list[list]:
         return summarize(r)[which][key] if r else None
 
     for which in ("page", "api"):
-        add(
-            f"search {which} cold p50 ≤ 20 ms",
-            "255k",
-            known("255k", which, "cold_p50"),
-            20,
-        )
-        add(
-            f"search {which} cold p95 ≤ 50 ms",
-            "255k",
-            known("255k", which, "cold_p95"),
-            50,
-        )
-        add(
-            f"no known query above 250 ms ({which})",
-            "255k",
-            known("255k", which, "cold_max"),
-            250,
-        )
-        add(
-            f"search {which} cold p95 ≤ 150 ms",
-            "1M",
-            known("1M", which, "cold_p95"),
-            150,
-        )
+        for label, size, key, limit in (
+            ("cold p50 ≤ 20 ms", "255k", "cold_p50", 20),
+            ("cold p95 ≤ 50 ms", "255k", "cold_p95", 50),
+            ("no known query above 250 ms", "255k", "cold_max", 250),
+            ("cold p95 ≤ 150 ms", "1M", "cold_p95", 150),
+        ):
+            add(f"search {which}: {label}", size, known(size, which, key), limit)
     r = by_size.get("255k")
     hostile = None
     if r:
@@ -897,7 +880,8 @@ def report(results: list[dict], args) -> str:
                 "worker USS MB",
                 "",
                 " / ".join(
-                    f"{fmt(m['uss'])} ({fmt(m['anonymous'])} anon.)" for m in r["uss_mb"]
+                    f"{fmt(m['uss'])} ({fmt(m['anonymous'])} anon.)"
+                    for m in r["uss_mb"]
                 ),
                 "",
                 "",
