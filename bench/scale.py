@@ -707,7 +707,7 @@ def report(results: list[dict], args) -> str:
     lines = [
         "## Figures at scale (`make bench`, bench/scale.py)",
         "",
-        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on "
+        f"Measured {_when(results)} on "
         f"{machine()}. gunicorn with gunicorn.conf.py and {WORKERS} workers "
         "(make run's), SQLite, one client for latencies. Milliseconds. The "
         "machine is shared and noisy: read the ratios to the raw engines, "
@@ -901,6 +901,14 @@ def report(results: list[dict], args) -> str:
     return "\n".join(lines)
 
 
+def _when(results: list[dict]) -> str:
+    stamps = [r.get("measured_at") or time.time() for r in results]
+    first, last = (time.gmtime(min(stamps)), time.gmtime(max(stamps)))
+    return (
+        f"{time.strftime('%Y-%m-%d %H:%M', first)}–{time.strftime('%H:%M UTC', last)}"
+    )
+
+
 def machine() -> str:
     cpu = "?"
     with open("/proc/cpuinfo") as handle:
@@ -1008,12 +1016,15 @@ def main(argv=None) -> None:
         for size in args.sizes.split(","):
             saved = CACHE / f"result-{size}.json"
             if saved.exists():
-                results.append(json.loads(saved.read_text()))
+                result = json.loads(saved.read_text())
+                result.setdefault("measured_at", saved.stat().st_mtime)
+                results.append(result)
     else:
         episodes = corpus_episodes(args)
         sections = query_sections()
         for size in args.sizes.split(","):
             results.append(measure(size, args, episodes, sections))
+            results[-1]["measured_at"] = time.time()
             (CACHE / f"result-{size}.json").write_text(json.dumps(results[-1]))
     text = report(results, args)
     if not args.report_only:
