@@ -6,13 +6,13 @@ imports can round-trip. URLs are site-relative paths.
 """
 
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_safe
 
 from archive import export
 from archive import search as archive_search
 from archive.forms import SearchForm
-from archive.models import Interview, InterviewSlug
+from archive.models import Interview
+from archive.views import interview_or_moved
 
 
 def _series_name(interview: Interview) -> str | None:
@@ -89,30 +89,20 @@ def interviews(request):
 
 @require_safe
 def interview(request, slug):
-    found = (
-        Interview.objects.published().select_related("series").filter(slug=slug).first()
-    )
-    if found is None:
-        old = get_object_or_404(
-            InterviewSlug.objects.filter(interview__published=True), slug=slug
-        )
-        return redirect("archive-api-interview", old.interview.slug, permanent=True)
+    found = interview_or_moved(request, "archive-api-interview", slug, published=True)
+    if not isinstance(found, Interview):
+        return found
     return _json(interview_document(found))
 
 
 @require_safe
 def interview_export(request, slug, suffix):
     """The interview as a file: ``/api/interviews/<slug>.md`` (see export.FORMATS)."""
-    found = (
-        Interview.objects.published().select_related("series").filter(slug=slug).first()
+    found = interview_or_moved(
+        request, "archive-api-interview-export", slug, suffix, published=True
     )
-    if found is None:
-        old = get_object_or_404(
-            InterviewSlug.objects.filter(interview__published=True), slug=slug
-        )
-        return redirect(
-            "archive-api-interview-export", old.interview.slug, suffix, permanent=True
-        )
+    if not isinstance(found, Interview):
+        return found
     return export.response(found, suffix)
 
 

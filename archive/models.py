@@ -297,6 +297,29 @@ class InterviewQuerySet(models.QuerySet):
     def newest_first(self):
         return self.order_by(F("date").desc(nulls_last=True), "-created_at", "-pk")
 
+    def with_speaker(self, speaker):
+        """Interviews ``speaker`` takes part in: listed as a participant, or
+        speaking in the transcript."""
+        return self.filter(
+            Exists(
+                Participant.objects.filter(interview=OuterRef("pk"), speaker=speaker)
+            )
+            | Exists(Turn.objects.filter(interview=OuterRef("pk"), speaker=speaker))
+        )
+
+    def find(self, slug: str) -> tuple["Interview | None", str | None]:
+        """(the interview of these with ``slug``, None), or (None, its current
+        slug) when ``slug`` is an old slug of one of these, or (None, None)."""
+        found = self.filter(slug=slug).first()
+        if found is not None:
+            return found, None
+        moved = (
+            InterviewSlug.objects.filter(slug=slug, interview__in=self)
+            .values_list("interview__slug", flat=True)
+            .first()
+        )
+        return None, moved
+
     def update(self, **kwargs):
         _render_on_update(kwargs, "lede", "lede_html")
         with transaction.atomic(using=self.db, savepoint=False):

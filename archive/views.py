@@ -6,9 +6,15 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import InvalidPage, Paginator
-from django.db.models import Count, Exists, OuterRef, Q, Sum
-from django.http import Http404, HttpResponse, JsonResponse
+from django.db.models import Count, Q, Sum
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from archive import export, pages
@@ -16,12 +22,9 @@ from archive import search as archive_search
 from archive.forms import InterviewFilterForm, SearchForm
 from archive.models import (
     Interview,
-    InterviewSlug,
-    Participant,
     Series,
     Speaker,
     Topic,
-    Turn,
 )
 from archive.search import highlight
 
@@ -34,6 +37,30 @@ def _page(request, items, per_page):
         return paginator.page(number)
     except InvalidPage:
         raise Http404(f"There is no page “{number[:20]}” here.") from None
+
+
+def interview_or_moved(request, url_name: str, slug: str, *rest, published=False):
+    """The interview a reader may see at ``slug``; a permanent redirect,
+    keeping the query string (a search's marks), when ``slug`` is an old one;
+    404 otherwise."""
+    visible = (
+        Interview.objects.published()
+        if published
+        else Interview.objects.visible_to(request.user)
+    )
+    interview, moved = visible.select_related("series").find(slug)
+    if moved:
+        return moved_permanently(request, url_name, moved, *rest)
+    if interview is None:
+        raise Http404("No interview here.")
+    return interview
+
+
+def moved_permanently(request, url_name: str, *args) -> HttpResponsePermanentRedirect:
+    target = reverse(url_name, args=args)
+    if request.GET:
+        target += "?" + request.GET.urlencode()
+    return HttpResponsePermanentRedirect(target)
 
 
 def _published_interview_cards(queryset):
@@ -77,12 +104,7 @@ def interview_list(request):
     filters = []
     if slug := wanted["speaker"]:
         speaker = Speaker.objects.public().filter(slug=slug).first()
-        interviews = interviews.filter(
-            Exists(
-                Participant.objects.filter(interview=OuterRef("pk"), speaker=speaker)
-            )
-            | Exists(Turn.objects.filter(interview=OuterRef("pk"), speaker=speaker))
-        )
+        interviews = interviews.with_speaker(speaker)
         filters.append(("speaker", speaker.name if speaker else slug, speaker))
     if slug := wanted["series"]:
         series = Series.objects.filter(slug=slug).first()
@@ -109,13 +131,9 @@ def interview_list(request):
 
 @require_safe
 def interview_detail(request, slug):
-    visible = Interview.objects.visible_to(request.user)
-    interview = visible.select_related("series").filter(slug=slug).first()
-    if interview is None:
-        old = get_object_or_404(
-            InterviewSlug.objects.filter(interview__in=visible), slug=slug
-        )
-        return redirect("archive-interview", old.interview.slug, permanent=True)
+    interview = interview_or_moved(request, "archive-interview", slug)
+    if not isinstance(interview, Interview):
+        return interview
     query = request.GET.get("q", "")[: SearchForm.MAX_QUERY]
     if query.strip() or not interview.published:
         return _interview_page(request, interview, query)
@@ -186,15 +204,9 @@ def _downloads(timed: bool) -> list[tuple[str, str]]:
 @require_safe
 def interview_export(request, slug, suffix):
     """The interview as a file: ``/interviews/<slug>/export.md`` and so on."""
-    visible = Interview.objects.visible_to(request.user)
-    interview = visible.select_related("series").filter(slug=slug).first()
-    if interview is None:
-        old = get_object_or_404(
-            InterviewSlug.objects.filter(interview__in=visible), slug=slug
-        )
-        return redirect(
-            "archive-interview-export", old.interview.slug, suffix, permanent=True
-        )
+    interview = interview_or_moved(request, "archive-interview-export", slug, suffix)
+    if not isinstance(interview, Interview):
+        return interview
     return export.response(interview, suffix)
 
 
@@ -225,12 +237,7 @@ def speaker_detail(request, slug):
 def _speaker_page(request, speaker):
     interviews = (
         Interview.objects.published()
-        .filter(
-            Exists(
-                Participant.objects.filter(interview=OuterRef("pk"), speaker=speaker)
-            )
-            | Exists(Turn.objects.filter(interview=OuterRef("pk"), speaker=speaker))
-        )
+        .with_speaker(speaker)
         .select_related("series")
         .newest_first()
     )

@@ -266,3 +266,29 @@ def test_friendly_404_for_unknown_urls_and_json_404_under_the_api(client, db):
 def test_pages_only_answer_get_and_head(seeds, client):
     assert client.post("/interviews/").status_code == 405
     assert client.head("/").status_code == 200
+
+
+def test_an_old_slug_redirects_keeping_the_search_marks(make_interview, client):
+    talk = make_interview("First title", turns=[("Ann", "Sovereignty matters.")])
+    old = talk.slug
+    talk.title, talk.slug = "Second title", "second-title"
+    talk.save()
+
+    response = client.get(f"/interviews/{old}/", {"q": "sovereignty"})
+    assert response.status_code == 301
+    assert response["Location"] == "/interviews/second-title/?q=sovereignty"
+    response = client.get(f"/interviews/{old}/export.md", {"download": "1"})
+    assert response["Location"] == "/interviews/second-title/export.md?download=1"
+    response = client.get(f"/api/interviews/{old}")
+    assert response.status_code == 301
+    assert response["Location"] == "/api/interviews/second-title"
+    assert client.get("/interviews/never-a-slug/").status_code == 404
+
+
+def test_an_old_slug_of_a_draft_is_not_found(make_interview, client):
+    talk = make_interview("Draft title", turns=[("Ann", "Hidden.")], published=False)
+    old = talk.slug
+    talk.slug = "renamed-draft"
+    talk.save()
+    assert client.get(f"/interviews/{old}/").status_code == 404
+    assert client.get(f"/api/interviews/{old}").status_code == 404
