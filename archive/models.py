@@ -109,10 +109,22 @@ class IndexQueue(models.Model):
         return f"{self.kind} {self.object_id}"
 
 
+class TopicQuerySet(models.QuerySet):
+    def in_published(self):
+        """Topics of at least one published interview, with ``interview_count``."""
+        return self.annotate(
+            interview_count=models.Count(
+                "interviews", filter=Q(interviews__published=True)
+            )
+        ).filter(interview_count__gt=0)
+
+
 class Topic(models.Model):
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=120, unique=True)
     description = models.TextField(blank=True)
+
+    objects = TopicQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -82,11 +82,7 @@ def home(request):
         )
         .filter(interview_count__gt=0)
         .order_by("-interview_count", "name")[:12],
-        "topics": Topic.objects.annotate(
-            interview_count=Count("interviews", filter=Q(interviews__published=True))
-        )
-        .filter(interview_count__gt=0)
-        .order_by("name"),
+        "topics": Topic.objects.in_published().order_by("name"),
         "totals": interviews.aggregate(
             interviews=Count("pk"), turns=Sum("turn_count", default=0)
         ),
@@ -253,13 +249,7 @@ def _speaker_page(request, speaker):
 
 @require_safe
 def topic_list(request):
-    topics = (
-        Topic.objects.annotate(
-            interview_count=Count("interviews", filter=Q(interviews__published=True))
-        )
-        .filter(interview_count__gt=0)
-        .order_by("name")
-    )
+    topics = Topic.objects.in_published().order_by("name")
     return render(request, "archive/topic_list.html", {"topics": topics})
 
 
