@@ -166,6 +166,10 @@ LOGGING = {
     },
 }
 
+# The address readers use, for permanent links and citations ("https://
+# archive.example.org"): right behind a proxy. Empty: taken from each request.
+ARCHIVE_PUBLIC_URL = os.environ.get("ARCHIVE_PUBLIC_URL", "").rstrip("/")
+
 ARCHIVE_PAGE_SIZE = 20
 ARCHIVE_SPEAKER_TURNS_PAGE_SIZE = 50
 

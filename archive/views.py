@@ -63,6 +63,11 @@ def moved_permanently(request, url_name: str, *args) -> HttpResponsePermanentRed
     return HttpResponsePermanentRedirect(target)
 
 
+def public_url(request) -> str:
+    """The archive's address for permanent links (ARCHIVE_PUBLIC_URL)."""
+    return settings.ARCHIVE_PUBLIC_URL or f"{request.scheme}://{request.get_host()}"
+
+
 def _published_interview_cards(queryset):
     """Interviews with what a list shows, in three queries."""
     return queryset.select_related("series").prefetch_related(
@@ -184,6 +189,7 @@ def _interview_page(request, interview, query: str):
             "matched_turns": len(marks.turns),
             "lede_matched": bool(marks.lede),
             "downloads": _downloads(any(turn.start is not None for turn in turns)),
+            "permalink": public_url(request) + interview.get_absolute_url(),
         },
     )
 

@@ -292,3 +292,23 @@ def test_an_old_slug_of_a_draft_is_not_found(make_interview, client):
     talk.save()
     assert client.get(f"/interviews/{old}/").status_code == 404
     assert client.get(f"/api/interviews/{old}").status_code == 404
+
+
+def test_each_turn_links_its_permanent_address_never_a_search(
+    make_interview, client, settings
+):
+    talk = make_interview("Linked talk", turns=[("Ann", "Norms matter.")])
+    anchor = talk.turns.get().anchor
+    settings.ARCHIVE_PUBLIC_URL = "https://archive.example.org"
+    for params in ({}, {"q": "norms"}):
+        page = client.get(talk.get_absolute_url(), params).content.decode()
+        link = re.search(r'<a class="turn__link" href="([^"]+)"[^>]*>([^<]+)</a>', page)
+        assert (
+            link[1] == f"https://archive.example.org/interviews/{talk.slug}/#t-{anchor}"
+        )
+        # The link's name is the text it shows (no aria-label that hides it).
+        assert link[2] == f"#{anchor}" and "aria-label" not in link[0]
+    assert (
+        f'<link rel="canonical" href="https://archive.example.org/interviews/{talk.slug}/">'
+        in page
+    )
