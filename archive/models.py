@@ -242,7 +242,10 @@ class Speaker(models.Model):
     @classmethod
     def from_db(cls, db, field_names, values):
         speaker = super().from_db(db, field_names, values)
-        speaker._indexed = hooks.speaker_key(speaker)
+        # Loaded with some fields deferred (``only()``), what the index holds is
+        # unknown: a save re-indexes their turns to be safe.
+        deferred = speaker.get_deferred_fields() & set(hooks.INDEXED_SPEAKER_FIELDS)
+        speaker._indexed = "unknown" if deferred else hooks.speaker_key(speaker)
         return speaker
 
     def published_turns(self) -> "SpeakerTurns":

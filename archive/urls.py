@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
 from archive import api, views
+from archive.sitemaps import SITEMAPS
 
 urlpatterns = [
     path("", views.home, name="archive-home"),
@@ -26,6 +28,8 @@ urlpatterns = [
         api.interview_export,
         name="archive-api-interview-export",
     ),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="archive-sitemap"),
+    path("robots.txt", views.robots_txt, name="archive-robots"),
     path("admin/", admin.site.urls),
 ]
 

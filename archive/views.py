@@ -317,6 +317,19 @@ def search(request):
 
 
 @require_safe
+def robots_txt(request):
+    """Crawlers read the transcripts, not endless result pages or the admin."""
+    lines = [
+        "User-agent: *",
+        "Disallow: /search/",
+        "Disallow: /api/search",
+        "Disallow: /admin/",
+        f"Sitemap: {public_url(request)}{reverse('archive-sitemap')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+@require_safe
 def search_help(request):
     return render(
         request, "archive/search_help.html", {"prefix_cap": archive_search.PREFIX_CAP}

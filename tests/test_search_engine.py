@@ -365,3 +365,17 @@ def test_check_index_finds_segment_arrays_unlike_whoosh_and_repairs_them(
     assert api(client, "quorum")["total"] == 3
     assert {h["position"] for h in api(client, "quorum")["hits"]} == {1, 2, 3}
     assert talk.turns.count() == 3
+
+
+def test_a_speaker_loaded_with_deferred_fields_renamed_reaches_the_index(
+    make_interview, client
+):
+    from archive.models import Speaker
+
+    make_interview("Talk", turns=[("Ola Osei", "Quorum vote.")])
+    drain()
+    speaker = Speaker.objects.only("slug").get(slug="ola-osei")
+    speaker.name = "Ola Mensah"
+    speaker.save()
+    drain()
+    assert api(client, "speaker:mensah quorum")["total"] == 1

@@ -312,3 +312,31 @@ def test_each_turn_links_its_permanent_address_never_a_search(
         f'<link rel="canonical" href="https://archive.example.org/interviews/{talk.slug}/">'
         in page
     )
+
+
+def test_sitemap_lists_published_pages_and_never_a_draft(make_interview, client):
+    public = make_interview("Public talk", turns=[("Ann Open", "Hello.")])
+    draft = make_interview(
+        "Draft talk", turns=[("Zed Secret", "Hush.")], published=False
+    )
+    topic = Topic.objects.create(name="Cyber norms", slug="cyber-norms")
+    public.topics.add(topic)
+    draft.topics.add(Topic.objects.create(name="Hidden topic", slug="hidden-topic"))
+
+    xml = client.get("/sitemap.xml").content.decode()
+    assert f"{public.get_absolute_url()}</loc>" in xml
+    assert "/speakers/ann-open/</loc>" in xml
+    assert "/topics/cyber-norms/</loc>" in xml
+    assert draft.slug not in xml
+    assert "zed-secret" not in xml and "hidden-topic" not in xml
+
+
+def test_robots_txt_keeps_crawlers_out_of_search_and_names_the_sitemap(
+    client, db, settings
+):
+    settings.ARCHIVE_PUBLIC_URL = "https://archive.example.org"
+    response = client.get("/robots.txt")
+    assert response["Content-Type"].startswith("text/plain")
+    text = response.content.decode()
+    assert "Disallow: /search/" in text
+    assert "Sitemap: https://archive.example.org/sitemap.xml" in text
