@@ -339,6 +339,12 @@ class InterviewQuerySet(models.QuerySet):
         _render_on_update(kwargs, "lede", "lede_html")
         with transaction.atomic(using=self.db, savepoint=False):
             hooks.interviews_updated(self, kwargs)
+            if kwargs.get("published") is True:
+                # First publication is dated once; republishing keeps it.
+                models.QuerySet.update(
+                    self.filter(published_at__isnull=True),
+                    published_at=timezone.now(),
+                )
             return super().update(**kwargs)
 
     def delete(self):
@@ -391,6 +397,9 @@ class Interview(models.Model):
     )
 
     published = models.BooleanField(default=True)
+    # When it first went public: what feeds date it by (created_at can be
+    # long before, for a draft).
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
     turn_count = models.PositiveIntegerField(default=0, editable=False)
     next_anchor = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -414,6 +423,10 @@ class Interview(models.Model):
         if not self.slug:
             self.slug = unique_slug(Interview, self.title, exclude_pk=self.pk)
         self.lede_html = markdown.render(self.lede)
+        if self.published and self.published_at is None:
+            self.published_at = timezone.now()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "published_at"}
         previous_slug = None
         if self.pk:
             previous_slug = (

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
-from archive import api, views
+from archive import api, feeds, views
 from archive.sitemaps import SITEMAPS
 
 urlpatterns = [
@@ -28,6 +28,13 @@ urlpatterns = [
         api.interview_export,
         name="archive-api-interview-export",
     ),
+    path("feeds/interviews/", feeds.NewInterviews(), name="archive-feed-interviews"),
+    path(
+        "feeds/speakers/<slug:slug>/",
+        feeds.SpeakerTurns(),
+        name="archive-feed-speaker",
+    ),
+    path("feeds/search/", feeds.SearchResults(), name="archive-feed-search"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="archive-sitemap"),
     path("robots.txt", views.robots_txt, name="archive-robots"),
     path("admin/", admin.site.urls),
