@@ -48,7 +48,7 @@ class NewInterviews(_AtomFeed):
         return interview.title
 
     def item_description(self, interview):
-        return Truncator(strip_tags(interview.lede_html)).words(80)
+        return interview.summary
 
 
 class SpeakerTurns(_AtomFeed):

@@ -6,12 +6,14 @@ through ``bulk_create`` and ``QuerySet.update``, so pages never render Markdown.
 """
 
 import datetime
+import html
 
 from django.db import models, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
+from django.utils.html import strip_tags
+from django.utils.text import Truncator, slugify
 
 from archive import markdown
 
@@ -446,6 +448,12 @@ class Interview(models.Model):
 
     def get_absolute_url(self):
         return reverse("archive-interview", args=[self.slug])
+
+    @property
+    def summary(self) -> str:
+        """The lede as plain text, about forty words (for cards and feeds)."""
+        plain = html.unescape(strip_tags(self.lede_html))
+        return Truncator(" ".join(plain.split())).words(40)
 
     def delete(self, *args, **kwargs):
         with transaction.atomic(savepoint=False):

@@ -249,7 +249,12 @@ def _speaker_page(request, speaker):
     return render(
         request,
         "archive/speaker_detail.html",
-        {"speaker": speaker, "interviews": interviews, "page": page},
+        {
+            "speaker": speaker,
+            "interviews": interviews,
+            "page": page,
+            "site": public_url(request),
+        },
     )
 
 

@@ -340,3 +340,22 @@ def test_robots_txt_keeps_crawlers_out_of_search_and_names_the_sitemap(
     text = response.content.decode()
     assert "Disallow: /search/" in text
     assert "Sitemap: https://archive.example.org/sitemap.xml" in text
+
+
+def test_interview_and_speaker_pages_carry_open_graph_cards(
+    make_interview, client, settings
+):
+    settings.ARCHIVE_PUBLIC_URL = "https://archive.example.org"
+    talk = make_interview(
+        "Card talk", turns=[("Ann Lee", "Words.")], lede="On **norms** & treaties."
+    )
+    page = client.get(talk.get_absolute_url()).content.decode()
+    assert '<meta property="og:title" content="Card talk">' in page
+    assert (
+        f'<meta property="og:url" content="https://archive.example.org/interviews/'
+        f'{talk.slug}/">' in page
+    )
+    assert '<meta property="og:description" content="On norms &amp; treaties.">' in page
+    speaker = client.get("/speakers/ann-lee/").content.decode()
+    assert '<meta property="og:title" content="Ann Lee">' in speaker
+    assert 'content="https://archive.example.org/speakers/ann-lee/"' in speaker
