@@ -12,7 +12,7 @@ from archive import export
 from archive import search as archive_search
 from archive.forms import SearchForm
 from archive.models import Interview
-from archive.views import interview_or_moved
+from archive.views import interview_or_moved, public_url
 
 
 def _series_name(interview: Interview) -> str | None:
@@ -158,6 +158,8 @@ def search(request):
         results = form.search()
     except archive_search.SearchError as exc:
         return _json({"error": str(exc)}, status=400)
+    if wanted["format"] == "csv":
+        return export.search_csv(results, public_url(request), form.CSV_ROWS)
     return _json(
         {
             "query": wanted["q"],

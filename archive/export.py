@@ -5,7 +5,9 @@ interview (WebVTT has no paragraphs: a turn's come back joined by spaces).
 Every writer runs a fixed number of queries whatever the number of turns.
 """
 
+import csv
 import html
+import io
 import json
 import re
 from collections.abc import Callable
@@ -249,3 +251,46 @@ def response(interview: Interview, suffix: str) -> HttpResponse:
         True, f"{interview.slug}.{suffix}"
     )
     return download
+
+
+# Search results as a spreadsheet ----------------------------------------------
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    """A cell a spreadsheet shows as text: one that would start a formula
+    gets a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA) else text
+
+
+def search_csv(results, base_url: str, limit: int) -> HttpResponse:
+    """Date, speaker, interview, text and permanent link of each hit; the
+    last line says when the results were cut at ``limit`` rows."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["date", "speaker", "interview", "text", "permalink"])
+    for hit in results.hits:
+        writer.writerow(
+            [
+                _cell(hit.interview.date_iso or ""),
+                _cell(hit.speaker.name if hit.speaker else ""),
+                _cell(hit.interview.title),
+                _cell(unescape_plain(strip_tags(hit.text)) if hit.text else ""),
+                _cell(base_url + hit.url),
+            ]
+        )
+    if results.total is None:
+        writer.writerow(
+            [_cell(f"# the search was too broad to count: {limit:,} rows at most")]
+        )
+    elif results.total > limit:
+        writer.writerow(
+            [_cell(f"# truncated: the first {limit:,} of {results.total:,} results")]
+        )
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(
+        True, "search-results.csv"
+    )
+    return response

@@ -51,6 +51,10 @@ class SearchForm(_PlainErrors, forms.Form):
     )
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
     page_size = forms.IntegerField(required=False, min_value=1, max_value=100)
+    format = forms.ChoiceField(required=False, choices=[("", "page"), ("csv", "CSV")])
+
+    # A CSV of results holds at most this many rows, and says when it stops.
+    CSV_ROWS = 10_000
 
     def clean(self):
         data = super().clean()
@@ -63,6 +67,10 @@ class SearchForm(_PlainErrors, forms.Form):
     def search(self):
         """Run the validated search (raises ``SearchError`` for a bad page)."""
         wanted = self.cleaned_data
+        if wanted.get("format") == "csv":
+            return archive_search.search(
+                wanted["q"], sort=wanted["sort"], page_size=self.CSV_ROWS, spans=False
+            )
         return archive_search.search(
             wanted["q"],
             sort=wanted["sort"],

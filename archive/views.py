@@ -298,6 +298,8 @@ def search(request):
             results = form.search()
         except archive_search.SearchError as exc:
             raise Http404(str(exc)) from None
+        if wanted["format"] == "csv":
+            return export.search_csv(results, public_url(request), form.CSV_ROWS)
         context["results"] = results
         context["facets"] = []
         for key, name in (

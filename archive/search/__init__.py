@@ -88,6 +88,7 @@ def search(
     page: int = 1,
     page_size: int = 20,
     budget: Budget | None = None,
+    spans: bool = True,
 ) -> Results:
     budget = budget or Budget()
     parsed = parse_query(text)
@@ -102,6 +103,7 @@ def search(
         limit=page_size,
         hidden=hidden,
         budget=budget,
+        spans=spans,
     )
     results.notices += found.notices
     results.total = found.total

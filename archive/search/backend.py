@@ -558,9 +558,11 @@ def search(
     limit: int = 20,
     hidden: frozenset[int] = frozenset(),
     budget: Budget | None = None,
+    spans: bool = True,
 ) -> Page:
     """One page of hits for ``tree``, with the exact total and facet counts
-    over documents outside ``hidden`` interviews."""
+    over documents outside ``hidden`` interviews (``spans=False``: hits
+    without the spans of their matches, for exports)."""
     budget = budget or Budget()
     page = Page()
     view = _view(page.notices)
@@ -599,7 +601,7 @@ def search(
             break
     ranked.sort()
     for _, number, docnum in ranked[offset:wanted]:
-        page.hits.append(_hit(view, runs[number], number, docnum, plan))
+        page.hits.append(_hit(view, runs[number], number, docnum, plan, spans))
     if page.complete:
         page.total, page.facets = total, facets
     else:
@@ -608,14 +610,16 @@ def search(
     return page
 
 
-def _hit(view: View, run: _Run, number: int, docnum: int, plan: Plan) -> Hit:
+def _hit(
+    view: View, run: _Run, number: int, docnum: int, plan: Plan, spans: bool = True
+) -> Hit:
     segment = run.segment
     stored = view.stored_fields(number, docnum)
     return Hit(
         kind=KINDS[int(segment.column("kind")[docnum])],
         pk=int(segment.column("pk")[docnum]),
         text=stored.get("text", ""),
-        spans=_spans(run, docnum, plan),
+        spans=_spans(run, docnum, plan) if spans else [],
     )
 
 
