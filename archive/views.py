@@ -318,9 +318,48 @@ def search(request):
                     }
                 )
             context["facets"].append((name, facets))
+        context["years"] = _year_bars(results, wanted)
         context["page_query"] = urlencode({"q": wanted["q"], "sort": wanted["sort"]})
         context["context_query"] = urlencode({"q": wanted["q"]})
     return render(request, "archive/search.html", context)
+
+
+# The hits-per-year chart on the search page, in SVG user units.
+_BAR, _GAP, _CHART_HEIGHT = 14, 3, 60
+
+
+def _year_bars(results, wanted) -> dict | None:
+    """Bars of hits per year, every year from the first to the last with a
+    hit, each linking to the query narrowed to its year."""
+    counts = {int(f.value): f.count for f in (results.facets or {}).get("year", [])}
+    if len(counts) < 2:
+        return None
+    tallest = max(counts.values())
+    bars = []
+    for i, year in enumerate(range(min(counts), max(counts) + 1)):
+        count = counts.get(year, 0)
+        height = round(_CHART_HEIGHT * count / tallest) if count else 0
+        bars.append(
+            {
+                "year": year,
+                "count": count,
+                "x": i * (_BAR + _GAP),
+                "y": _CHART_HEIGHT - height,
+                "height": height,
+                "link": "?"
+                + urlencode(
+                    {"q": f"{wanted['q'].strip()} year:{year}", "sort": wanted["sort"]}
+                ),
+            }
+        )
+    return {
+        "bars": bars,
+        "first": min(counts),
+        "last": max(counts),
+        "width": len(bars) * (_BAR + _GAP),
+        "height": _CHART_HEIGHT,
+        "bar": _BAR,
+    }
 
 
 @require_safe

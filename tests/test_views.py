@@ -1,6 +1,7 @@
 """Reading pages: what a reader sees, what stays hidden, and query counts."""
 
 import datetime
+import html
 import re
 
 import pytest
@@ -359,3 +360,30 @@ def test_interview_and_speaker_pages_carry_open_graph_cards(
     speaker = client.get("/speakers/ann-lee/").content.decode()
     assert '<meta property="og:title" content="Ann Lee">' in speaker
     assert 'content="https://archive.example.org/speakers/ann-lee/"' in speaker
+
+
+def test_search_page_charts_hits_per_year_each_bar_narrowing_to_its_year(
+    make_interview, client
+):
+    from archive.search.queue import drain
+
+    for year, n in [(2014, 2), (2016, 1)]:
+        make_interview(
+            f"Talk {year}",
+            date=datetime.date(year, 5, 1),
+            turns=[("Ann", f"Quorum {i}.") for i in range(n)],
+        )
+    drain()
+    page = client.get("/search/", {"q": "quorum"}).content.decode()
+    chart = re.search(r'<svg class="years".*?</svg>', page, re.S)[0]
+    bars = re.findall(r'<a href="([^"]+)"><title>(\d{4}): (\d+)</title>', chart)
+    assert [(year, count) for _, year, count in bars] == [
+        ("2014", "2"),
+        ("2015", "0"),
+        ("2016", "1"),
+    ]
+    assert "year%3A2016" in bars[2][0]
+    table = re.search(r'<details class="years-table">.*?</details>', page, re.S)[0]
+    assert "<td>2015</td><td>0</td>" in table
+    narrowed = client.get("/search/" + html.unescape(bars[2][0])).content.decode()
+    assert '<p class="total">1 result' in narrowed
