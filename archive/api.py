@@ -159,7 +159,7 @@ def search(request):
     except archive_search.SearchError as exc:
         return _json({"error": str(exc)}, status=400)
     if wanted["format"] == "csv":
-        return export.search_csv(results, public_url(request), form.CSV_ROWS)
+        return export.search_csv(results, public_url(request))
     return _json(
         {
             "query": wanted["q"],

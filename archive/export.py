@@ -265,9 +265,10 @@ def _cell(value) -> str:
     return "'" + text if text.startswith(_FORMULA) else text
 
 
-def search_csv(results, base_url: str, limit: int) -> HttpResponse:
+def search_csv(results, base_url: str) -> HttpResponse:
     """Date, speaker, interview, text and permanent link of each hit; the
-    last line says when the results were cut at ``limit`` rows."""
+    last line says when not every result is listed (the row limit, or the
+    search's time budget)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["date", "speaker", "interview", "text", "permalink"])
@@ -281,13 +282,13 @@ def search_csv(results, base_url: str, limit: int) -> HttpResponse:
                 _cell(base_url + hit.url),
             ]
         )
+    listed = len(results.hits)
     if results.total is None:
+        note = f"# the search was too broad to count; {listed:,} rows listed"
+        writer.writerow([_cell(note)])
+    elif results.total > listed:
         writer.writerow(
-            [_cell(f"# the search was too broad to count: {limit:,} rows at most")]
-        )
-    elif results.total > limit:
-        writer.writerow(
-            [_cell(f"# truncated: the first {limit:,} of {results.total:,} results")]
+            [_cell(f"# truncated: the first {listed:,} of {results.total:,} results")]
         )
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(

@@ -101,7 +101,7 @@ class SearchResults(_AtomFeed):
         return f"New passages matching “{query}”."
 
     def link(self, query):
-        return reverse("archive-search") + "?" + _encoded(query)
+        return reverse("archive-search") + "?" + urlencode({"q": query})
 
     def items(self, query):
         results = archive_search.search(query, sort="newest", page_size=SIZE)
@@ -120,7 +120,3 @@ class SearchResults(_AtomFeed):
 
     def item_pubdate(self, hit):
         return hit.interview.published_at or hit.interview.created_at
-
-
-def _encoded(query: str) -> str:
-    return urlencode({"q": query})

@@ -770,9 +770,11 @@ class SpeakerTurns:
     def __getitem__(self, window: slice) -> list:
         start = window.start or 0
         stop = self.count() if window.stop is None else window.stop
-        covered, offset = [], 0
+        covered, offset, skipped = [], 0, 0
         for interview_id, n in self.counts():
-            if offset + n > start and offset < stop:
+            if offset + n <= start:
+                skipped += n  # wholly before the slice
+            elif offset < stop:
                 covered.append(interview_id)
             offset += n
         rank = {pk: i for i, pk in enumerate(covered)}
@@ -782,19 +784,9 @@ class SpeakerTurns:
             ),
             key=lambda row: (rank[row[0]], row[1], row[2]),
         )
-        skipped = sum(n for pk, n in self._before(covered[:1]))
         wanted = [pk for _, _, pk in numbers[start - skipped : stop - skipped]]
         turns = self.turns.filter(pk__in=wanted).select_related("interview").in_bulk()
         return [turns[pk] for pk in wanted]
-
-    def _before(self, first: list[int]) -> list[tuple[int, int]]:
-        """The (interview, count) pairs that come before ``first``."""
-        out = []
-        for interview_id, n in self.counts():
-            if first and interview_id == first[0]:
-                break
-            out.append((interview_id, n))
-        return out
 
 
 # The search package's hooks are called by the methods above; it imports these

@@ -233,6 +233,8 @@ def speaker_list(request):
 def speaker_detail(request, slug):
     speaker = get_object_or_404(Speaker.objects.public(), slug=slug)
     number = request.GET.get("page", "1")[:20]
+    # "page=01" is page 1: one cached copy, not one per spelling.
+    number = int(number) if number.isdigit() else number
     return _cached(request, ("speaker", speaker.pk, number), _speaker_page, speaker)
 
 
@@ -299,7 +301,7 @@ def search(request):
         except archive_search.SearchError as exc:
             raise Http404(str(exc)) from None
         if wanted["format"] == "csv":
-            return export.search_csv(results, public_url(request), form.CSV_ROWS)
+            return export.search_csv(results, public_url(request))
         context["results"] = results
         context["facets"] = []
         for key, name in (

@@ -57,6 +57,9 @@ def _plain_static_files(settings):
 def _own_search_index(settings, tmp_path):
     """Each test gets its own, empty search index directory and page cache."""
     settings.ARCHIVE_INDEX_DIR = tmp_path / "index"
+    # A search's time budget must not decide a test on a busy machine: tests
+    # of the budget set its work units, and the deadline is a safety net.
+    settings.ARCHIVE_SEARCH_SECONDS = 60
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

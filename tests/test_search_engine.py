@@ -2,6 +2,8 @@
 is empty, missing or built by an older version, words that stemming or
 hyphens used to lose, and totals and facets checked against a plain count."""
 
+import io
+import random
 import shutil
 from collections import Counter
 
@@ -65,7 +67,7 @@ def test_an_index_built_by_another_version_says_so_until_rebuilt(indexed, client
     assert data["total"] == 0
     assert any("older version" in n and "rebuild_index" in n for n in data["notices"])
 
-    call_command("rebuild_index", stderr=__import__("io").StringIO())
+    call_command("rebuild_index", stderr=io.StringIO())
     assert api(client, "norms")["total"] == before
 
 
@@ -227,7 +229,7 @@ def random_archive(make_interview, monkeypatch):
     deleted afterwards, with merging made eager: documents live in several
     segments, some deleted, some merged."""
     monkeypatch.setattr(writer, "MERGE_FACTOR", 2)
-    rng = __import__("random").Random(5)
+    rng = random.Random(5)
     for n in range(6):
         turns = [
             (

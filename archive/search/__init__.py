@@ -114,7 +114,7 @@ def search(
                 f"{results.pages} page{'s' if results.pages != 1 else ''}."
             )
         results.facets = _facets(found.facets)
-    results.hits = _hits(found.hits)
+    results.hits = _hits(found.hits, with_questions=spans)
     if results.total == 0:
         results.suggestion = _suggestion(parsed, found.words, hidden, budget)
     return results
@@ -182,30 +182,31 @@ def _facets(counts: dict[str, Counter]) -> dict[str, list[Facet]]:
     }
 
 
-def _hits(found: list[engine.Hit]) -> list[Hit]:
+def _hits(found: list[engine.Hit], with_questions: bool = True) -> list[Hit]:
+    """The hits as the page shows them, checked against the database (an
+    export leaves out the question each answer replies to)."""
     turn_ids = [h.pk for h in found if h.kind != "lede"]
     lede_ids = [h.pk for h in found if h.kind == "lede"]
-    previous_question = (
-        Turn.objects.filter(
-            interview=OuterRef("interview"),
-            position__lt=OuterRef("position"),
-            kind=TurnKind.QUESTION,
+    turns_found = (
+        Turn.objects.published()
+        .filter(pk__in=turn_ids)
+        .select_related("speaker", "interview__series")
+    )
+    if with_questions:
+        previous_question = (
+            Turn.objects.filter(
+                interview=OuterRef("interview"),
+                position__lt=OuterRef("position"),
+                kind=TurnKind.QUESTION,
+            )
+            .order_by("-position")
+            .values("pk")[:1]
         )
-        .order_by("-position")
-        .values("pk")[:1]
-    )
-    turns = (
-        {
-            t.pk: t
-            for t in Turn.objects.published()
-            .filter(pk__in=turn_ids)
-            .select_related("speaker", "interview__series")
-            .annotate(question_id=Subquery(previous_question))
-        }
-        if turn_ids
-        else {}
-    )
-    question_ids = [t.question_id for t in turns.values() if t.kind == "answer"]
+        turns_found = turns_found.annotate(question_id=Subquery(previous_question))
+    turns = {t.pk: t for t in turns_found} if turn_ids else {}
+    question_ids = [
+        getattr(t, "question_id", None) for t in turns.values() if t.kind == "answer"
+    ]
     questions = (
         Turn.objects.select_related("speaker").in_bulk([q for q in question_ids if q])
         if any(question_ids)
@@ -246,7 +247,7 @@ def _hits(found: list[engine.Hit]) -> list[Hit]:
                 speaker=turn.speaker,
                 anchor=turn.anchor,
                 position=turn.position,
-                question=questions.get(turn.question_id)
+                question=questions.get(getattr(turn, "question_id", None))
                 if turn.kind == "answer"
                 else None,
             )

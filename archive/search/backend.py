@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 
 SORTS = ("relevance", "newest", "oldest")
 K1, B = 1.2, 0.75  # Whoosh's BM25F defaults
-SUGGESTED_WORDS = 4  # misspelt words a query gets suggestions for
 _EMPTY = np.zeros(0, dtype=np.int32)
 _NONE = ("none",)
 _UNAVAILABLE = {
@@ -580,7 +579,8 @@ def search(
         return page
     hidden_array = np.fromiter(hidden, dtype=np.int64, count=len(hidden))
     facets: dict[str, Counter] = {name: Counter() for name in FACETS}
-    ranked: list[tuple] = []
+    # The best of each segment: sort keys, segment numbers, document numbers.
+    ranked: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     runs: list[_Run] = []
     total = 0
     wanted = offset + limit
@@ -593,15 +593,24 @@ def search(
                 continue
             keys = _sort_keys(run, view, plan, docs, sort)
             best = _top(keys, wanted)
-            ranked += [(keys[i].item(), number, int(docs[i])) for i in best]
+            ranked.append((keys[best], np.full(len(best), number), docs[best]))
             total += len(docs)
             _count_facets(run, docs, facets)
         except BudgetExceeded:
             page.complete = False
             break
-    ranked.sort()
-    for _, number, docnum in ranked[offset:wanted]:
-        page.hits.append(_hit(view, runs[number], number, docnum, plan, spans))
+    if ranked:
+        keys, numbers, docnums = (
+            np.concatenate(column) for column in zip(*ranked, strict=True)
+        )
+        order = np.lexsort((docnums, numbers, keys))[offset:wanted]
+        for count, i in enumerate(order.tolist()):
+            if count % 500 == 499 and not budget.left:
+                # A long export ran out of time: what was listed stays.
+                page.notices.append(f"Only the first {count:,} results were listed.")
+                break
+            number, docnum = int(numbers[i]), int(docnums[i])
+            page.hits.append(_hit(view, runs[number], number, docnum, plan, spans))
     if page.complete:
         page.total, page.facets = total, facets
     else:
