@@ -42,6 +42,7 @@ from archive.importer import (
     validation_message,
 )
 from archive.models import (
+    FeaturedQuote,
     Interview,
     InterviewSlug,
     Participant,
@@ -662,7 +663,13 @@ class TurnAdmin(admin.ModelAdmin):
         "start",
         "body",
     ]
-    actions = ["mark_question", "mark_answer", "mark_remark"]
+    actions = [
+        "mark_question",
+        "mark_answer",
+        "mark_remark",
+        "feature",
+        "merge_into_first",
+    ]
 
     @admin.display(description="turn")
     def excerpt(self, obj):
@@ -695,6 +702,63 @@ class TurnAdmin(admin.ModelAdmin):
     @admin.action(description="Mark as remarks")
     def mark_remark(self, request, queryset):
         self._set_kind(request, queryset, TurnKind.REMARK)
+
+    @admin.action(description="Feature as quotes (whole turns)")
+    def feature(self, request, queryset):
+        already = set(
+            FeaturedQuote.objects.filter(turn__in=queryset, passage="").values_list(
+                "turn_id", flat=True
+            )
+        )
+        added = [
+            FeaturedQuote.objects.create(turn=turn)
+            for turn in queryset
+            if turn.pk not in already
+        ]
+        self.message_user(
+            request,
+            f"{len(added)} turn(s) featured; edit them under Featured quotes to "
+            "narrow one to a passage or add a note.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Merge into the first selected turn")
+    def merge_into_first(self, request, queryset):
+        turns = list(queryset.order_by("interview_id", "position", "anchor"))
+        if len({t.interview_id for t in turns}) != 1 or len(turns) < 2:
+            self.message_user(
+                request,
+                "Select two or more turns of one interview to merge.",
+                messages.ERROR,
+            )
+            return
+        first, *rest = turns
+        with transaction.atomic():
+            for turn in rest:
+                turn.merge_into(first)
+        self.message_user(
+            request,
+            f"{len(rest)} turn(s) merged into turn {first.anchor}; their links "
+            "now lead there.",
+            messages.SUCCESS,
+        )
+
+
+@admin.register(FeaturedQuote)
+class FeaturedQuoteAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "speaker", "interview", "created_at"]
+    list_select_related = ["turn__speaker", "turn__interview"]
+    autocomplete_fields = ["turn"]
+    search_fields = ["passage", "note", "turn__body", "turn__interview__title"]
+    fields = ["turn", "passage", "note"]
+
+    @admin.display(description="speaker")
+    def speaker(self, obj):
+        return obj.turn.speaker
+
+    @admin.display(description="interview")
+    def interview(self, obj):
+        return obj.turn.interview
 
 
 @admin.register(Topic)

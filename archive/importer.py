@@ -530,6 +530,9 @@ def _sync_turns(interview: Interview, parsed: ParsedInterview, speakers) -> None
         autojunk=False,
     )
     keep, create, delete = [], [], []
+    # Old turns whose words now live in a kept turn (a re-import that joins
+    # two turns): their links lead there rather than to 410 Gone.
+    merged: dict[int, list[int]] = {}
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
         pairs = min(a2 - a1, b2 - b1) if op in ("equal", "replace") else 0
         for old_turn, new_turn in zip(
@@ -537,8 +540,13 @@ def _sync_turns(interview: Interview, parsed: ParsedInterview, speakers) -> None
         ):
             new_turn.pk, new_turn.anchor = old_turn.pk, old_turn.anchor
             keep.append(new_turn)
-        delete.extend(old[a1 + pairs : a2])
+        if pairs and a2 - a1 > pairs:
+            merged[old[a1 + pairs - 1].pk] = [t.pk for t in old[a1 + pairs : a2]]
+        else:
+            delete.extend(old[a1 + pairs : a2])
         create.extend(new[b1 + pairs : b2])
+    for successor, pks in merged.items():
+        Turn.objects.filter(pk__in=pks).delete(successor=Turn(pk=successor))
     if delete:
         Turn.objects.filter(pk__in=[t.pk for t in delete]).delete()
     fields = ["position", "speaker_id", "label", "body", "kind", "start"]

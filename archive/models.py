@@ -7,7 +7,9 @@ through ``bulk_create`` and ``QuerySet.update``, so pages never render Markdown.
 
 import datetime
 import html
+from urllib.parse import quote
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
@@ -352,6 +354,7 @@ class InterviewQuerySet(models.QuerySet):
     def delete(self):
         with transaction.atomic(using=self.db, savepoint=False):
             hooks.interviews_changed(self.values_list("pk", flat=True))
+            RetiredTurn.record(Turn.objects.filter(interview__in=self))
             return super().delete()
 
 
@@ -458,6 +461,7 @@ class Interview(models.Model):
     def delete(self, *args, **kwargs):
         with transaction.atomic(savepoint=False):
             hooks.interviews_changed([self.pk])
+            RetiredTurn.record(self.turns.all())
             return super().delete(*args, **kwargs)
 
     @property
@@ -628,9 +632,12 @@ class TurnQuerySet(models.QuerySet):
             hooks.turn_rows_changed(self)
             return super().update(**kwargs)
 
-    def delete(self):
+    def delete(self, *, successor: "Turn | None" = None):
+        """Delete these turns; their quote links answer 410 Gone, or
+        redirect to ``successor`` when they were merged into it."""
         with transaction.atomic(using=self.db, savepoint=False):
             hooks.turn_rows_changed(self)
+            RetiredTurn.record(self, successor=successor)
             return super().delete()
 
     def bulk_create(self, objs, *args, **kwargs):
@@ -720,10 +727,47 @@ class Turn(models.Model):
     def get_absolute_url(self):
         return f"{self.interview.get_absolute_url()}#t-{self.anchor}"
 
+    def get_quote_url(self):
+        """The short link to this turn's quote page, which outlives slug
+        changes, reordering and merges."""
+        return reverse("archive-quote", args=[self.pk])
+
     def delete(self, *args, **kwargs):
         with transaction.atomic(savepoint=False):
             hooks.turns_changed([self.pk])
+            RetiredTurn.record(Turn.objects.filter(pk=self.pk))
             return super().delete(*args, **kwargs)
+
+    @transaction.atomic
+    def merge_into(self, target: "Turn") -> None:
+        """Append this turn's words to ``target`` (the same interview) and
+        delete it; its links then lead to ``target``."""
+        if target.pk == self.pk or target.interview_id != self.interview_id:
+            raise ValueError("A turn merges only into another turn of its interview.")
+        target.body = f"{target.body.rstrip()}\n\n{self.body.strip()}"
+        target.save()
+        FeaturedQuote.objects.filter(turn=self).update(turn=target)
+        Turn.objects.filter(pk=self.pk).delete(successor=target)
+        Interview.objects.filter(pk=self.interview_id).update(edited_at=timezone.now())
+        self.interview.refresh_turn_count()
+
+    def question(self) -> "Turn | None":
+        """The nearest question before this turn in its interview."""
+        return (
+            Turn.objects.filter(
+                interview_id=self.interview_id,
+                kind=TurnKind.QUESTION,
+                position__lt=self.position,
+            )
+            .select_related("speaker")
+            .order_by("-position", "-anchor")
+            .first()
+        )
+
+    @property
+    def plain_text(self) -> str:
+        """The turn as one line of plain text (for quotes, cards, citations)."""
+        return " ".join(html.unescape(strip_tags(self.body_html)).split())
 
     @property
     def start_display(self) -> str | None:
@@ -733,6 +777,130 @@ class Turn(models.Model):
         h, rest = divmod(seconds, 3600)
         m, s = divmod(rest, 60)
         return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class RetiredTurn(models.Model):
+    """A turn that no longer exists, remembered so that its short link
+    (``/q/<id>``) answers 410 Gone, or redirects to the turn it was merged
+    into, instead of a bare 404.
+
+    Turn ids are never reused (AUTOINCREMENT on SQLite, sequences on
+    PostgreSQL), so the id alone is enough. A turn that was only ever in a
+    draft is remembered as such and answers 404, like any draft.
+    """
+
+    turn_id = models.BigIntegerField(primary_key=True)
+    interview_id = models.BigIntegerField()
+    anchor = models.PositiveIntegerField()
+    # Not a foreign key: the successor may itself be retired later.
+    successor_id = models.BigIntegerField(null=True, blank=True)
+    was_public = models.BooleanField()
+    retired_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"retired turn {self.turn_id}"
+
+    @classmethod
+    def record(cls, turns, successor: "Turn | None" = None) -> None:
+        rows = [
+            cls(
+                turn_id=pk,
+                interview_id=interview_id,
+                anchor=anchor,
+                successor_id=successor.pk if successor else None,
+                was_public=published,
+            )
+            for pk, interview_id, anchor, published in turns.values_list(
+                "pk", "interview_id", "anchor", "interview__published"
+            ).iterator(chunk_size=2000)
+        ]
+        cls.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+
+    @classmethod
+    def successor_of(cls, turn_id: int) -> "tuple[int | None, bool]":
+        """(the live turn that ``turn_id`` was merged into, or None;
+        whether ``turn_id`` was ever a public turn)."""
+        seen = set()
+        retired = cls.objects.filter(turn_id=turn_id).first()
+        if retired is None or not retired.was_public:
+            return None, False
+        while retired is not None and retired.successor_id not in seen:
+            if retired.successor_id is None:
+                return None, True
+            seen.add(retired.successor_id)
+            if Turn.objects.filter(pk=retired.successor_id).exists():
+                return retired.successor_id, True
+            retired = cls.objects.filter(turn_id=retired.successor_id).first()
+        return None, True
+
+
+class FeaturedQuoteQuerySet(models.QuerySet):
+    def public(self):
+        """Featured quotes of published interviews, newest first, with what
+        a card shows."""
+        return (
+            self.filter(turn__interview__published=True)
+            .select_related("turn__interview__series", "turn__speaker")
+            .order_by("-created_at", "-pk")
+        )
+
+
+class FeaturedQuote(models.Model):
+    """A turn, or a passage inside one, that staff pull out for readers."""
+
+    turn = models.ForeignKey(Turn, on_delete=models.CASCADE, related_name="featured")
+    passage = models.TextField(
+        blank=True,
+        help_text="Words from the turn to feature, exactly as they appear in it; "
+        "leave empty to feature the whole turn.",
+    )
+    note = models.CharField(
+        max_length=300, blank=True, help_text="Why it matters, in a sentence."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = FeaturedQuoteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return Truncator(self.text).words(12)
+
+    def get_absolute_url(self):
+        """The turn in its transcript; a passage is a text fragment on it."""
+        url = self.turn.get_absolute_url()
+        if self.passage:
+            url += ":~:text=" + text_fragment(self.passage)
+        return url
+
+    def clean(self):
+        has_passage = self.passage and self.turn_id
+        if has_passage and _words(self.passage) not in _words(self.turn.plain_text):
+            raise ValidationError(
+                {"passage": "These words are not in the turn, as written there."}
+            )
+
+    @property
+    def text(self) -> str:
+        """What the card quotes: the passage, or the whole turn."""
+        return " ".join(self.passage.split()) or self.turn.plain_text
+
+
+def _words(text: str) -> str:
+    return " " + " ".join(text.casefold().split()) + " "
+
+
+def text_fragment(passage: str) -> str:
+    """The ``start,end`` of a text fragment for ``passage`` (or the whole
+    passage when it is short), percent-encoded as the standard asks."""
+    words = passage.split()
+    if len(words) > 10:
+        parts = [" ".join(words[:4]), " ".join(words[-4:])]
+    else:
+        parts = [" ".join(words)]
+    # ",", "-" and "&" have meanings inside a fragment directive.
+    return ",".join(quote(part, safe="") for part in parts).replace("-", "%2D")
 
 
 class SpeakerTurns:

@@ -14,6 +14,17 @@ urlpatterns = [
         views.interview_export,
         name="archive-interview-export",
     ),
+    path(
+        "interviews/<slug:slug>/cite.<str:suffix>",
+        views.interview_citation,
+        name="archive-interview-citation",
+    ),
+    path("q/<int:turn_id>", views.quote, name="archive-quote"),
+    path(
+        "q/<int:turn_id>/cite.<str:suffix>",
+        views.quote_citation,
+        name="archive-quote-citation",
+    ),
     path("speakers/", views.speaker_list, name="archive-speakers"),
     path("speakers/<slug:slug>/", views.speaker_detail, name="archive-speaker"),
     path("topics/", views.topic_list, name="archive-topics"),

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import InvalidPage, Paginator
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, Sum, prefetch_related_objects
 from django.http import (
     Http404,
     HttpResponse,
@@ -17,14 +17,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from archive import export, pages
+from archive import citations, export, pages
 from archive import search as archive_search
 from archive.forms import InterviewFilterForm, SearchForm
 from archive.models import (
+    FeaturedQuote,
     Interview,
+    RetiredTurn,
+    Role,
     Series,
     Speaker,
     Topic,
+    Turn,
+    TurnKind,
 )
 from archive.search import highlight
 
@@ -91,6 +96,7 @@ def home(request):
         "totals": interviews.aggregate(
             interviews=Count("pk"), turns=Sum("turn_count", default=0)
         ),
+        "featured": FeaturedQuote.objects.public()[:6],
     }
     return render(request, "archive/home.html", context)
 
@@ -157,7 +163,8 @@ def _cached(request, what: tuple, render_page, *args):
 
 
 def _interview_page(request, interview, query: str):
-    participants = list(interview.participants.select_related("speaker"))
+    prefetch_related_objects([interview], "participants__speaker", "topics")
+    participants = list(interview.participants.all())
     marks = (
         archive_search.marks_for_interview(query, interview)
         if query.strip() and interview.published
@@ -177,6 +184,18 @@ def _interview_page(request, interview, query: str):
         if turn.pk in marks.turns:
             turn.body_html = highlight.mark_html(turn.body_html, marks.turns[turn.pk])
             turn.matched = True
+    permalink = public_url(request) + interview.get_absolute_url()
+    work = citations.Work.of(interview, permalink)
+    featured = (
+        list(
+            FeaturedQuote.objects.public()
+            .filter(turn__interview=interview)
+            .select_related(None)
+            .select_related("turn__speaker")
+        )
+        if interview.published
+        else []
+    )
     return render(
         request,
         "archive/interview_detail.html",
@@ -188,10 +207,112 @@ def _interview_page(request, interview, query: str):
             "query": query,
             "matched_turns": len(marks.turns),
             "lede_matched": bool(marks.lede),
+            "first_hit": next((t.anchor for t in turns if t.pk in marks.turns), None),
             "downloads": _downloads(any(turn.start is not None for turn in turns)),
-            "permalink": public_url(request) + interview.get_absolute_url(),
+            "permalink": permalink,
+            "citations": citations.for_page(work),
+            "highwire": citations.highwire(work),
+            "json_ld": citations.json_ld(work),
+            "featured": featured,
         },
     )
+
+
+@require_safe
+def quote(request, turn_id):
+    """One turn on a page of its own: ``/q/<turn id>``, the short link that
+    outlives slug changes, reordering and merges."""
+    turn = (
+        Turn.objects.filter(pk=turn_id, interview__published=True)
+        .select_related("interview__series", "speaker")
+        .first()
+    )
+    if turn is None:
+        return _retired_quote(request, turn_id)
+    return _cached(request, ("quote", turn.pk), _quote_page, turn)
+
+
+def _retired_quote(request, turn_id):
+    if Turn.objects.filter(pk=turn_id).exists():
+        raise Http404("No quote here.")  # a draft's
+    successor, was_public = RetiredTurn.successor_of(turn_id)
+    if successor is not None:
+        return HttpResponsePermanentRedirect(reverse("archive-quote", args=[successor]))
+    if was_public:
+        return render(
+            request,
+            "410.html",
+            {"message": "This turn was removed from its transcript."},
+            status=410,
+        )
+    raise Http404("No quote here.")
+
+
+def _quote_page(request, turn):
+    interview = turn.interview
+    prefetch_related_objects([interview], "participants__speaker", "topics")
+    roles = {p.speaker_id: p.get_role_display() for p in interview.participants.all()}
+    turn.role = roles.get(turn.speaker_id, "")
+    permalink = public_url(request) + turn.get_absolute_url()
+    work = citations.Work.of(interview, permalink, turn)
+    return render(
+        request,
+        "archive/quote.html",
+        {
+            "turn": turn,
+            "interview": interview,
+            "question": turn.question() if turn.kind != TurnKind.QUESTION else None,
+            "permalink": permalink,
+            "short_link": public_url(request) + turn.get_quote_url(),
+            "citations": citations.for_page(work),
+            "highwire": citations.highwire(work),
+            "json_ld": citations.json_ld(work),
+        },
+    )
+
+
+_CITATION_FILES = {
+    "bib": (citations.bibtex, "application/x-bibtex; charset=utf-8"),
+    "ris": (citations.ris, "application/x-research-info-systems; charset=utf-8"),
+}
+
+
+def _citation_file(work: citations.Work, suffix: str, name: str) -> HttpResponse:
+    if suffix not in _CITATION_FILES:
+        raise Http404("Citations come as .bib or .ris.")
+    make, content_type = _CITATION_FILES[suffix]
+    response = HttpResponse(make(work), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}.{suffix}"'
+    return response
+
+
+@require_safe
+def interview_citation(request, slug, suffix):
+    """``/interviews/<slug>/cite.bib`` and ``cite.ris``."""
+    interview = interview_or_moved(
+        request, "archive-interview-citation", slug, suffix, published=True
+    )
+    if not isinstance(interview, Interview):
+        return interview
+    work = citations.Work.of(
+        interview, public_url(request) + interview.get_absolute_url()
+    )
+    return _citation_file(work, suffix, interview.slug)
+
+
+@require_safe
+def quote_citation(request, turn_id, suffix):
+    """``/q/<turn id>/cite.bib`` and ``cite.ris``."""
+    turn = get_object_or_404(
+        Turn.objects.filter(interview__published=True).select_related(
+            "interview__series", "speaker"
+        ),
+        pk=turn_id,
+    )
+    work = citations.Work.of(
+        turn.interview, public_url(request) + turn.get_absolute_url(), turn
+    )
+    return _citation_file(work, suffix, f"{turn.interview.slug}-t{turn.anchor}")
 
 
 def _downloads(timed: bool) -> list[tuple[str, str]]:
@@ -239,7 +360,7 @@ def speaker_detail(request, slug):
 
 
 def _speaker_page(request, speaker):
-    interviews = (
+    interviews = list(
         Interview.objects.published()
         .with_speaker(speaker)
         .select_related("series")
@@ -248,12 +369,25 @@ def _speaker_page(request, speaker):
     page = _page(
         request, speaker.published_turns(), settings.ARCHIVE_SPEAKER_TURNS_PAGE_SIZE
     )
+    roles = dict(
+        speaker.participations.filter(interview__published=True).values_list(
+            "interview_id", "role"
+        )
+    )
+    for interview in interviews:
+        interview.speaker_role = (
+            Role(roles[interview.pk]).label if interview.pk in roles else ""
+        )
     return render(
         request,
         "archive/speaker_detail.html",
         {
             "speaker": speaker,
             "interviews": interviews,
+            "topics": Topic.objects.filter(interviews__in=[i.pk for i in interviews])
+            .annotate(interview_count=Count("interviews", distinct=True))
+            .order_by("-interview_count", "name"),
+            "featured": FeaturedQuote.objects.public().filter(turn__speaker=speaker),
             "page": page,
             "site": public_url(request),
         },

@@ -485,14 +485,15 @@ def test_words_of_a_title_or_lede_give_a_lede_hit(indexed, client, query):
     content = page(client, query)
     (link,) = result_links(content)
     assert link.startswith(f"/interviews/{ARTICLE}/?q=")
-    assert "#" not in link
+    # It leads to the introduction, which the page marks.
+    assert link.endswith("#introduction")
     assert client.get(link).status_code == 200
 
 
 def test_lede_hit_link_marks_the_words_in_the_lede(indexed, client):
     (link,) = result_links(page(client, "fifth domain"))
     content = client.get(link).content.decode()
-    lede = re.search(r'<div class="lede">(.*?)</div>', content, re.S)[1]
+    lede = re.search(r'<div class="lede" id="introduction">(.*?)</div>', content, re.S)[1]
     assert "“<mark>fifth</mark> <mark>domain</mark>”" in lede
     assert "0 turns here match" not in content
 

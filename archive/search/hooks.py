@@ -15,11 +15,11 @@ to or removed from interviews, and topics or series deleted.
 
 from collections.abc import Iterable
 
-from django.db.models.signals import m2m_changed, pre_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
 from archive import pages
-from archive.models import IndexQueue, Interview, Series, Topic
+from archive.models import FeaturedQuote, IndexQueue, Interview, Series, Topic
 
 # Above this many turns, a bulk change is queued per interview instead.
 TURN_QUEUE_LIMIT = 2_000
@@ -122,3 +122,10 @@ def _grouping_deleted(sender, instance, **kwargs):
     # save() or m2m signal (a cascade, or SET_NULL); pre_delete is sent
     # inside the deleting transaction, for one object or a whole queryset.
     interviews_changed(instance.interviews.values_list("pk", flat=True))
+
+
+@receiver(post_save, sender=FeaturedQuote)
+@receiver(post_delete, sender=FeaturedQuote)
+def _featured_changed(sender, instance, **kwargs):
+    # Featured quotes are not searched, but cached pages show them.
+    pages.changed()
