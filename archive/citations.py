@@ -282,7 +282,7 @@ def chicago(work: Work) -> str:
     )
     if not work.series and work.medium_word:
         published = f"{work.medium_word.capitalize()}, {published}"
-    parts.append(published + ".")
+    parts.append(_sentence(published))
     if work.date is None:
         parts.append(f"Accessed {ACCESSED}.")
     parts.append(work.url + ".")

@@ -888,7 +888,7 @@ class FeaturedQuote(models.Model):
 
 
 def _words(text: str) -> str:
-    return " " + " ".join(text.casefold().split()) + " "
+    return " ".join(text.casefold().split())
 
 
 def text_fragment(passage: str) -> str:

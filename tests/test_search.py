@@ -493,7 +493,9 @@ def test_words_of_a_title_or_lede_give_a_lede_hit(indexed, client, query):
 def test_lede_hit_link_marks_the_words_in_the_lede(indexed, client):
     (link,) = result_links(page(client, "fifth domain"))
     content = client.get(link).content.decode()
-    lede = re.search(r'<div class="lede" id="introduction">(.*?)</div>', content, re.S)[1]
+    lede = re.search(r'<div class="lede" id="introduction">(.*?)</div>', content, re.S)[
+        1
+    ]
     assert "“<mark>fifth</mark> <mark>domain</mark>”" in lede
     assert "0 turns here match" not in content
 
