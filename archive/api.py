@@ -162,7 +162,10 @@ def search(request):
         return export.search_csv(results, public_url(request))
     return _json(
         {
-            "query": wanted["q"],
+            # Respelled: the results are for "query"; the reader typed
+            # "respelled_from", which found nothing.
+            "query": results.query,
+            "respelled_from": results.respelled_from,
             "understood": results.understood,
             "notices": results.notices,
             "total": results.total,

@@ -52,6 +52,10 @@ class SearchForm(_PlainErrors, forms.Form):
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
     page_size = forms.IntegerField(required=False, min_value=1, max_value=100)
     format = forms.ChoiceField(required=False, choices=[("", "page"), ("csv", "CSV")])
+    # "as-typed": no automatic respelling (the "search instead for" link).
+    spelling = forms.ChoiceField(
+        required=False, choices=[("", "respell"), ("as-typed", "as typed")]
+    )
 
     # A CSV of results holds at most this many rows, and says when it stops.
     CSV_ROWS = 10_000
@@ -67,15 +71,21 @@ class SearchForm(_PlainErrors, forms.Form):
     def search(self):
         """Run the validated search (raises ``SearchError`` for a bad page)."""
         wanted = self.cleaned_data
+        respell = wanted.get("spelling") != "as-typed"
         if wanted.get("format") == "csv":
             return archive_search.search(
-                wanted["q"], sort=wanted["sort"], page_size=self.CSV_ROWS, spans=False
+                wanted["q"],
+                sort=wanted["sort"],
+                page_size=self.CSV_ROWS,
+                spans=False,
+                respell=respell,
             )
         return archive_search.search(
             wanted["q"],
             sort=wanted["sort"],
             page=wanted["page"],
             page_size=wanted["page_size"],
+            respell=respell,
         )
 
 

@@ -436,6 +436,14 @@ def search(request):
             raise Http404(str(exc)) from None
         if wanted["format"] == "csv":
             return export.search_csv(results, public_url(request))
+        # After a respelling, everything below goes on from the respelled
+        # query; the page offers the reader's own words as typed.
+        wanted = {**wanted, "q": results.query}
+        context["query"] = results.query
+        if results.respelled_from is not None:
+            context["as_typed"] = urlencode(
+                {"q": results.respelled_from, "spelling": "as-typed"}
+            )
         context["results"] = results
         context["facets"] = []
         for key, name in (
@@ -455,7 +463,10 @@ def search(request):
                 )
             context["facets"].append((name, facets))
         context["years"] = _year_bars(results, wanted)
-        context["page_query"] = urlencode({"q": wanted["q"], "sort": wanted["sort"]})
+        paging = {"q": wanted["q"], "sort": wanted["sort"]}
+        if wanted.get("spelling"):
+            paging["spelling"] = wanted["spelling"]
+        context["page_query"] = urlencode(paging)
         context["context_query"] = urlencode({"q": wanted["q"]})
     return render(request, "archive/search.html", context)
 

@@ -44,7 +44,7 @@ def test_quote_page_shows_the_quote_its_question_speaker_and_citation(talk, clie
     assert f'href="{SITE}/interviews/{talk.slug}/#t-{answer.anchor}"' in content
     assert "Cite this quote" in content
     assert (
-        f'<meta property="og:description" content="“Norms against attacking' in content
+        '<meta property="og:description" content="“Norms against attacking' in content
     )
     assert f'<link rel="canonical" href="{SITE}/q/{answer.pk}">' in content
     assert f'href="/q/{answer.pk}/cite.bib"' in content

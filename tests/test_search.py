@@ -608,13 +608,33 @@ def test_relevance_is_the_default_order(indexed, client):
     assert default != api(client, "cybersecurity", sort="oldest")["hits"]
 
 
-def test_misspelling_gets_a_suggestion(indexed, client):
+def test_misspelling_shows_the_respelled_results_at_once(indexed, client):
     data = api(client, "soverignty")
-    assert data["total"] == 0
-    assert data["suggestion"] == "sovereignty"
-    assert api(client, data["suggestion"])["total"] > 0
+    assert data["query"] == "sovereignty"
+    assert data["respelled_from"] == "soverignty"
+    assert data["total"] == api(client, "sovereignty")["total"] > 0
+    assert found(data) == found(api(client, "sovereignty"))
     content = page(client, "soverignty")
+    assert "Showing results for" in content
+    assert "<em>sovereignty</em>" in content
+    assert 'href="?q=soverignty&amp;spelling=as-typed"><em>soverignty</em>' in content
+    assert "<mark>sovereignty</mark>" in content
+
+
+def test_as_typed_search_finds_nothing_and_offers_the_respelling(indexed, client):
+    data = api(client, "soverignty", spelling="as-typed")
+    assert (data["total"], data["respelled_from"]) == (0, None)
+    assert data["suggestion"] == "sovereignty"
+    content = page(client, "soverignty", spelling="as-typed")
     assert 'Did you mean <a href="?q=sovereignty">sovereignty</a>' in content
+
+
+def test_two_swapped_letters_in_three_rare_words_find_the_turn(indexed, client):
+    # A reader who remembers a turn imperfectly finds it the first time.
+    data = api(client, "mercenraies hackres govenrments")
+    assert data["respelled_from"] == "mercenraies hackres govenrments"
+    assert data["total"] >= 1
+    assert "Mercenaries" in data["hits"][0]["text"]
 
 
 @pytest.mark.parametrize(
@@ -627,10 +647,12 @@ def test_misspelling_gets_a_suggestion(indexed, client):
     ],
 )
 def test_suggestion_keeps_the_rest_of_the_query(indexed, client, query, suggestion):
-    data = api(client, query)
+    data = api(client, query, spelling="as-typed")
     assert data["total"] == 0
     assert data["suggestion"] == suggestion
-    assert api(client, suggestion)["total"] > 0
+    respelled = api(client, query)
+    assert (respelled["query"], respelled["respelled_from"]) == (suggestion, query)
+    assert respelled["total"] == api(client, suggestion)["total"] > 0
 
 
 def test_no_suggestion_when_the_correction_finds_nothing(indexed, client):
@@ -651,8 +673,8 @@ def test_no_suggestion_when_there_are_results(indexed, client):
 def test_api_shape(indexed, client):
     data = api(client, "lawyers")
     assert set(data) == {
-        "query", "understood", "notices", "total", "page", "page_size", "hits",
-        "facets", "suggestion",
+        "query", "respelled_from", "understood", "notices", "total", "page",
+        "page_size", "hits", "facets", "suggestion",
     }  # fmt: skip
     assert data["query"] == "lawyers"
     assert data["understood"] == "lawyers"
@@ -680,6 +702,7 @@ def test_api_shape(indexed, client):
         for value in values:
             assert set(value) == {"value", "label", "count"}
     assert data["suggestion"] is None
+    assert data["respelled_from"] is None
 
 
 def test_api_text_is_the_turns_markdown(indexed, client):
@@ -815,8 +838,9 @@ def _assert_draft_is_invisible(client):
     assert api(client, "year:1999")["total"] == 0
     assert api(client, "series:hidden-hour")["total"] == 0
     assert api(client, "topic:secret")["total"] == 0
-    # "Did you mean" never offers a word only a draft has.
+    # "Did you mean" never offers a word only a draft has, nor respells to it.
     assert api(client, "quixoticaly")["suggestion"] is None
+    assert api(client, "quixoticaly")["respelled_from"] is None
     for query in ["zanzibarian", "quixotically", "quixoticaly", "zanzibar*"]:
         content = page(client, query)
         for secret in ["Hidden talk", "Wanda Secret", "Hidden Hour", "Did you mean"]:
@@ -840,7 +864,10 @@ def test_published_draft_appears_once_indexed(client, draft):
     years = {f["value"]: f["count"] for f in data["facets"]["year"]}
     assert years == {"2010": 1, "1999": 1}
     assert api(client, "speaker:wanda-secret")["total"] == 1
-    assert api(client, "quixoticaly")["suggestion"] == "quixotically"
+    assert api(client, "quixoticaly", spelling="as-typed")["suggestion"] == (
+        "quixotically"
+    )
+    assert api(client, "quixoticaly")["respelled_from"] == "quixoticaly"
     assert "Wanda Secret" in page(client, "zanzibarian")
 
 

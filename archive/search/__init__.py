@@ -70,6 +70,9 @@ class Results:
     facets: dict[str, list[Facet]] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
     suggestion: str | None = None
+    # The reader's own words, when these are the results of a respelling
+    # of them (theirs found nothing); ``query`` is then the respelled one.
+    respelled_from: str | None = None
 
     @property
     def pages(self) -> int:
@@ -89,7 +92,11 @@ def search(
     page_size: int = 20,
     budget: Budget | None = None,
     spans: bool = True,
+    respell: bool = True,
 ) -> Results:
+    """One page of results for ``text``. When nothing matches and a
+    respelling of its words does, the respelled query's results come back
+    at once (``respelled_from`` says so), unless ``respell`` is off."""
     budget = budget or Budget()
     parsed = parse_query(text)
     results = Results(text, parsed, sort, page, page_size, notices=list(parsed.notices))
@@ -117,6 +124,17 @@ def search(
     results.hits = _hits(found.hits, with_questions=spans)
     if results.total == 0:
         results.suggestion = _suggestion(parsed, found.words, hidden, budget)
+        if results.suggestion and respell and page == 1:
+            respelled = search(
+                results.suggestion,
+                sort=sort,
+                page_size=page_size,
+                budget=budget,
+                spans=spans,
+                respell=False,
+            )
+            respelled.respelled_from = text
+            return respelled
     return results
 
 
