@@ -995,3 +995,30 @@ def test_a_negated_word_never_comes_back_whatever_the_document_order(make_interv
     results = search("security -election")
     assert [h.text for h in results.hits] == ["Security alone."]
     assert results.total == 1
+
+
+# Speaker names in a query ------------------------------------------------------
+
+
+def test_a_speakers_name_in_the_query_finds_what_they_said(indexed, client):
+    by_speaker = found(api(client, "speaker:maurer norms"))
+    named = found(api(client, "Tim Maurer norms"))
+    assert by_speaker and by_speaker <= named
+    # Lower case too, and ranked rather than filtered: turns that say the
+    # name stay among the results.
+    assert found(api(client, "tim maurer norms")) == named
+    assert found(api(client, "tim maurer")) >= found(api(client, "speaker:maurer"))
+
+
+def test_words_that_spell_no_one_name_stay_words(indexed, client):
+    # "Tim" and "Haenle" are both speakers' name words, but no one's name.
+    assert found(api(client, "Tim Haenle")) == found(api(client, "tim AND haenle"))
+
+
+def test_an_introduction_does_not_outrank_the_turns_that_say_the_words(indexed, client):
+    hits = api(client, "norms")["hits"]
+    kinds = [h["kind"] for h in hits]
+    assert "lede" in kinds
+    assert kinds[0] != "lede"
+    # Unless it matches clearly better: the title is the phrase itself.
+    assert api(client, '"cyber norms"')["hits"][0]["kind"] == "lede"

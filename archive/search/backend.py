@@ -38,6 +38,10 @@ log = logging.getLogger(__name__)
 
 SORTS = ("relevance", "newest", "oldest")
 K1, B = 1.2, 0.75  # Whoosh's BM25F defaults
+# An introduction (title and lede) is short and names the interview's whole
+# subject, so BM25 puts it above the turns that actually say the words.
+# Halved, it leads only when it matches clearly better than any turn.
+LEDE_WEIGHT = 0.5
 _EMPTY = np.zeros(0, dtype=np.int32)
 _NONE = ("none",)
 _UNAVAILABLE = {
@@ -88,6 +92,7 @@ class _Compiler:
         self.view = view
         self.budget = budget
         self.plan = plan
+        self.name_words: dict[str, bool] = {}
 
     def compile(self, node, negated: bool):
         if node is None:
@@ -126,6 +131,19 @@ class _Compiler:
         while i < len(children):
             child = children[i]
             following = children[i + 1] if i + 1 < len(children) else None
+            named = 0 if negated else self._speaker_name(children[i:])
+            if named:
+                # "Tim Maurer norms": the words of a speaker's name also stand
+                # for what that speaker said, as speaker:"tim maurer" would,
+                # or for the words themselves; ranked by the words, never a
+                # filter (a turn that says the name still counts).
+                run = [c.text for c in children[i : i + named]]
+                self.plan.words += run
+                said = _and([self._text(w, negated) for w in run], [])
+                speaker = _filter(q.Filter("speaker", " ".join(run)))
+                positives.append(_or([said, speaker]))
+                i += named
+                continue
             if isinstance(child, q.Word) and isinstance(following, q.Word):
                 compound = _compound(child.text, following.text)
                 if compound is not None:
@@ -151,6 +169,38 @@ class _Compiler:
                     positives.append(compiled)
             i += 1
         return _and(positives, negatives)
+
+    def _speaker_name(self, children) -> int:
+        """How many of the leading words (two to four) spell the name of a
+        speaker in the index (name or alias words); 0 if none do."""
+        words = []
+        for child in children[:4]:
+            if not isinstance(child, q.Word) or not child.text.isalpha():
+                break
+            words.append(child.text.lower())
+        for size in range(len(words), 1, -1):
+            named = all(self._name_word(w) for w in words[:size])
+            if named and self._one_speaker(words[:size]):
+                return size
+        return 0
+
+    def _name_word(self, word: str) -> bool:
+        # A lookup in each segment's sorted filter keys: cheap, and asked
+        # at most once per word of the query.
+        known = self.name_words.get(word)
+        if known is None:
+            known = self.name_words[word] = self.view.has_filter_term(
+                "speaker_names", word
+            )
+        return known
+
+    def _one_speaker(self, words: list[str]) -> bool:
+        """Whether one speaker's names hold all of ``words``."""
+        node = _and([("filter", "speaker_names", w) for w in words], [])
+        for arrays, live, _ in self.view.segments:
+            if len(_Run(arrays, live, self.budget).docs(node)):
+                return True
+        return False
 
     def _text(self, text: str, negated: bool):
         """A word or phrase: its terms in a row, written either way.
@@ -466,6 +516,9 @@ def _lookup(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndar
     return np.where(keys[idx] == wanted, values[idx], 0)
 
 
+_LEDE = KINDS.index("lede")
+
+
 def _idf(view: View, term: str) -> float:
     return math.log(view.doc_count / (view.doc_frequency(term) + 1)) + 1
 
@@ -483,6 +536,8 @@ def _scores(run: _Run, view: View, plan: Plan, docs: np.ndarray) -> np.ndarray:
         tf = _lookup(phrase_docs, counts, docs)
         idf = sum(_idf(view, t) for t in phrase)
         scores += idf * (tf * (K1 + 1)) / (tf + norm)
+    ledes = run.segment.column("kind")[docs] == _LEDE
+    scores[ledes] *= LEDE_WEIGHT
     return scores
 
 

@@ -284,6 +284,12 @@ class View:
             self._df[term] = df
         return df
 
+    def has_filter_term(self, field_name: str, term: str) -> bool:
+        """Whether any document holds ``term`` in the filter field."""
+        return any(
+            len(arrays.filter_docs(field_name, term)) for arrays, _, _ in self.segments
+        )
+
     def stored_fields(self, segment_number: int, docnum: int) -> dict:
         offset = self.segments[segment_number][2]
         return self.searcher.stored_fields(offset + docnum)
