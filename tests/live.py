@@ -1,0 +1,123 @@
+"""A real archive served by gunicorn, with the indexing consumer beside it,
+as `make run` serves it: for the browser tests and the screenshots.
+
+Everything runs in subprocesses, in its own data directory (and its own
+SQLite file, or a PostgreSQL database of its own when ``database_url`` is
+given), with DEBUG off.
+"""
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.conftest import isolated_env
+
+ROOT = Path(__file__).resolve().parents[1]
+STAFF = ("curator", "a-long-browser-test-password")
+
+
+def manage(env, *args):
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if result.returncode:
+        raise RuntimeError(f"manage.py {args}:\n{result.stdout}{result.stderr}")
+    return result
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fresh_postgres_database(url: str, name: str) -> str:
+    """A new, empty database ``name`` on the server of ``url``."""
+    import psycopg
+
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+@contextlib.contextmanager
+def serve(data_dir: Path, database_url: str | None = None, public_url: str = ""):
+    """Set up an archive with the seed interviews and a staff account, serve
+    it, and yield its base URL."""
+    env = isolated_env(data_dir, database_url)
+    manage(env, "migrate", "--noinput")
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    manage(env, "import_transcript", "fixtures/interviews")
+    manage(env, "index_worker", "--once")
+    manage(
+        env | {"DJANGO_SUPERUSER_PASSWORD": STAFF[1]},
+        "createsuperuser",
+        "--noinput",
+        "--username",
+        STAFF[0],
+        "--email",
+        "curator@example.org",
+    )
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env["ARCHIVE_PUBLIC_URL"] = public_url or base
+    log = (data_dir / "server.log").open("w")
+    processes = [
+        subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "archive.wsgi",
+                "--config",
+                "gunicorn.conf.py",
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        ),
+        subprocess.Popen(
+            [sys.executable, "manage.py", "index_worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        ),
+    ]
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if processes[0].poll() is not None:
+                raise RuntimeError((data_dir / "server.log").read_text())
+            try:
+                urllib.request.urlopen(base + "/", timeout=2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield base
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        log.close()
