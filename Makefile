@@ -6,7 +6,7 @@ PORT ?= 8000
 WORKERS ?= 3
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/archive
 
-.PHONY: venv run setup test test-sqlite test-postgres lint format bench corpus-report clean
+.PHONY: venv run setup test test-sqlite test-postgres lint format bench corpus-report clean screenshots
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,10 @@ bench: venv
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) bench/pages.py
 	$(PY) bench/scale.py $(BENCH_ARGS)
+
+# The README's screenshots, taken in Debian's Chromium (apt-get install chromium).
+screenshots: venv
+	$(PY) -m tests.screenshots
 
 clean:
 	rm -rf $(VENV) staticfiles

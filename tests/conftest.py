@@ -1,6 +1,5 @@
 """Shared set-up: small factories for interviews, and the seed import."""
 
-import os
 from pathlib import Path
 
 import pytest
@@ -9,25 +8,11 @@ from archive.importer import import_file, transcript_files
 from archive.models import Interview, Participant, Speaker, Turn
 from archive.search.index import searchers
 from archive.search.queue import drain
+from tests.live import isolated_env  # noqa: F401 (shared with the server tests)
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "fixtures" / "interviews"
 GOLDEN = Path(__file__).resolve().parent / "golden"
-
-
-def isolated_env(data_dir: Path, database_url: str | None = None) -> dict:
-    """Environment for a subprocess with its own data directory (and SQLite
-    file there unless ``database_url`` says otherwise), DEBUG off."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "DJANGO_DEBUG", "DJANGO_SECRET_KEY"}
-    }
-    env["ARCHIVE_DATA_DIR"] = str(data_dir)
-    env["DJANGO_SETTINGS_MODULE"] = "archive.settings"
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    return env
 
 
 def pytest_addoption(parser):

@@ -7,6 +7,7 @@ given), with DEBUG off.
 """
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -14,10 +15,23 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import isolated_env
-
 ROOT = Path(__file__).resolve().parents[1]
 STAFF = ("curator", "a-long-browser-test-password")
+
+
+def isolated_env(data_dir: Path, database_url: str | None = None) -> dict:
+    """Environment for a subprocess with its own data directory (and SQLite
+    file there unless ``database_url`` says otherwise), DEBUG off."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "DJANGO_DEBUG", "DJANGO_SECRET_KEY"}
+    }
+    env["ARCHIVE_DATA_DIR"] = str(data_dir)
+    env["DJANGO_SETTINGS_MODULE"] = "archive.settings"
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
 
 
 def manage(env, *args):
