@@ -180,6 +180,20 @@ class SpeakerQuerySet(models.QuerySet):
             )
         )
 
+    def listed(self):
+        """Named speakers of published interviews, with ``interview_count``
+        (published interviews they take part in), for directories."""
+        return (
+            self.public()
+            .filter(placeholder=False)
+            .annotate(
+                interview_count=models.Count(
+                    "participations",
+                    filter=Q(participations__interview__published=True),
+                )
+            )
+        )
+
     def matching(self, name: str):
         """Speakers whose full name or a listed alias is ``name``.
 
@@ -625,6 +639,10 @@ def _render_on_update(kwargs: dict, field: str, html_field: str) -> None:
 class TurnQuerySet(models.QuerySet):
     def published(self):
         return self.filter(interview__published=True)
+
+    def for_quotes(self):
+        """Published turns with what a quote or its citation shows."""
+        return self.published().select_related("interview__series", "speaker")
 
     def update(self, **kwargs):
         _render_on_update(kwargs, "body", "body_html")

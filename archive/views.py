@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import InvalidPage, Paginator
-from django.db.models import Count, Q, Sum, prefetch_related_objects
+from django.db.models import Count, Sum, prefetch_related_objects
 from django.http import (
     Http404,
     HttpResponse,
@@ -83,13 +83,9 @@ def _published_interview_cards(queryset):
 @require_safe
 def home(request):
     interviews = Interview.objects.published()
-    published_participations = Q(participations__interview__published=True)
     context = {
         "newest": _published_interview_cards(interviews.newest_first())[:8],
-        "speakers": Speaker.objects.filter(placeholder=False)
-        .annotate(
-            interview_count=Count("participations", filter=published_participations)
-        )
+        "speakers": Speaker.objects.listed()
         .filter(interview_count__gt=0)
         .order_by("-interview_count", "name")[:12],
         "topics": Topic.objects.in_published().order_by("name"),
@@ -222,11 +218,7 @@ def _interview_page(request, interview, query: str):
 def quote(request, turn_id):
     """One turn on a page of its own: ``/q/<turn id>``, the short link that
     outlives slug changes, reordering and merges."""
-    turn = (
-        Turn.objects.filter(pk=turn_id, interview__published=True)
-        .select_related("interview__series", "speaker")
-        .first()
-    )
+    turn = Turn.objects.for_quotes().filter(pk=turn_id).first()
     if turn is None:
         return _retired_quote(request, turn_id)
     return _cached(request, ("quote", turn.pk), _quote_page, turn)
@@ -303,12 +295,7 @@ def interview_citation(request, slug, suffix):
 @require_safe
 def quote_citation(request, turn_id, suffix):
     """``/q/<turn id>/cite.bib`` and ``cite.ris``."""
-    turn = get_object_or_404(
-        Turn.objects.filter(interview__published=True).select_related(
-            "interview__series", "speaker"
-        ),
-        pk=turn_id,
-    )
+    turn = get_object_or_404(Turn.objects.for_quotes(), pk=turn_id)
     work = citations.Work.of(
         turn.interview, public_url(request) + turn.get_absolute_url(), turn
     )
@@ -335,17 +322,7 @@ def interview_export(request, slug, suffix):
 
 @require_safe
 def speaker_list(request):
-    speakers = (
-        Speaker.objects.public()
-        .filter(placeholder=False)
-        .annotate(
-            interview_count=Count(
-                "participations",
-                filter=Q(participations__interview__published=True),
-            )
-        )
-        .order_by("name")
-    )
+    speakers = Speaker.objects.listed().order_by("name")
     page = _page(request, speakers, 100)
     return render(request, "archive/speaker_list.html", {"page": page})
 
@@ -402,9 +379,7 @@ def topic_list(request):
 
 @require_safe
 def topic_detail(request, slug):
-    topic = get_object_or_404(
-        Topic.objects.filter(interviews__published=True).distinct(), slug=slug
-    )
+    topic = get_object_or_404(Topic.objects.in_published(), slug=slug)
     interviews = _published_interview_cards(
         Interview.objects.published().filter(topics=topic).newest_first()
     )

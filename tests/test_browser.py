@@ -266,6 +266,37 @@ def test_phone_viewport_has_no_sideways_scrolling(browser, site):
     page.context.close()
 
 
+def test_transcript_reads_comfortably_on_a_wide_screen(browser, site):
+    page = new_page(browser, site, viewport={"width": 1600, "height": 900})
+    page.goto(PODCAST)
+    # Lines of about 65-75 characters: count what fits on the first line.
+    chars = page.evaluate(
+        """() => {
+            const p = document.querySelector('#t-6 .turn__body p');
+            const text = p.firstChild;
+            const range = document.createRange();
+            let n = 1;
+            range.setStart(text, 0);
+            range.setEnd(text, 1);
+            const top = range.getBoundingClientRect().top;
+            while (n < text.data.length) {
+                range.setEnd(text, n + 1);
+                if (range.getClientRects().length > 1 ||
+                    range.getBoundingClientRect().top !== top) break;
+                n++;
+            }
+            return n;
+        }"""
+    )
+    assert 60 <= chars <= 85, chars
+    # Questions are set apart by a panel, not by italics.
+    style = page.eval_on_selector(
+        ".turn--question .turn__body", "el => getComputedStyle(el).fontStyle"
+    )
+    assert style == "normal"
+    page.context.close()
+
+
 def test_dark_mode_follows_the_system_setting(browser, site):
     dark = new_page(browser, site, color_scheme="dark")
     light = new_page(browser, site, color_scheme="light")
