@@ -78,11 +78,25 @@ def page(browser, site):
     page.context.close()
 
 
+def arrived(page):
+    """Wait for the page to have placed the turn it was opened at."""
+    page.wait_for_selector("html[data-arrived]", state="attached")
+
+
 def in_view(page, selector) -> bool:
     return page.eval_on_selector(
         selector,
         """el => { const r = el.getBoundingClientRect();
                    return r.top >= 0 && r.top < window.innerHeight; }""",
+    )
+
+
+def partly_in_view(page, selector) -> bool:
+    """At least a few lines of it are on screen."""
+    return page.eval_on_selector(
+        selector,
+        """el => { const r = el.getBoundingClientRect();
+                   return r.bottom > 60 && r.top < window.innerHeight; }""",
     )
 
 
@@ -109,6 +123,7 @@ def test_search_from_home_lands_on_the_marked_turn_with_its_question(page):
     assert "1 result" in page.inner_text(".total")
     page.click("text=Read in context")
     page.wait_for_url(re.compile(r"#t-22$"))
+    arrived(page)
     turn = page.locator("#t-22")
     assert "turn--arrived" in turn.get_attribute("class")
     assert turn.locator("mark").first.inner_text().lower() == "lawyers"
@@ -118,7 +133,7 @@ def test_search_from_home_lands_on_the_marked_turn_with_its_question(page):
         "xpath=preceding-sibling::article[contains(@class,'turn--question')][1]"
     )
     question_id = question.get_attribute("id")
-    assert in_view(page, f"#{question_id}")
+    assert partly_in_view(page, f"#{question_id}")
 
 
 def test_next_and_previous_hit_move_through_the_matches(page):
@@ -176,7 +191,10 @@ def test_quote_page_copies_its_citation(page, site):
     assert clipboard(page).endswith(f"{PODCAST}#t-6.")
     page.click("text=Read it in the transcript")
     page.wait_for_url(re.compile(r"#t-6$"))
+    arrived(page)
     assert in_view(page, "#t-6")
+    # A short question is shown whole above its answer.
+    assert in_view(page, "#t-5")
 
 
 def test_create_and_follow_a_passage_link(page, site):
@@ -204,6 +222,7 @@ def test_create_and_follow_a_passage_link(page, site):
     # A fresh reader follows it: the words are marked and in view.
     reader = new_page(page.context.browser, site)
     reader.goto(link)
+    arrived(reader)
     marked = " ".join(
         reader.eval_on_selector_all("mark.passage", "ms => ms.map(m => m.textContent)")
     )

@@ -215,18 +215,21 @@
       var questionTop = question.getBoundingClientRect().top + window.scrollY;
       if (top + Math.min(turn.offsetHeight, window.innerHeight / 2) - questionTop <
           window.innerHeight * 0.9) {
+        /* The whole question and the start of the answer fit. */
         top = questionTop;
         margin = 16;
+      } else {
+        /* A long question: its last lines, then the answer. */
+        margin = Math.min(question.offsetHeight + 16, window.innerHeight * 0.45);
       }
     }
     window.scrollTo(0, Math.max(0, top - margin));
   }
 
-  function arrive() {
-    var href = arrivalUrl();
+  function arrive(href) {
     var hash = href.indexOf("#") >= 0 ? href.slice(href.indexOf("#")) : "";
     var turn = targetTurn(hash);
-    if (!turn) return;
+    if (!turn) return null;
     document.querySelectorAll(".turn--arrived").forEach(function (t) {
       t.classList.remove("turn--arrived");
     });
@@ -237,12 +240,22 @@
       markPassage(turn, parts[0], parts[1]);
     }
     showInContext(turn);
+    return turn;
   }
 
   if (transcript) {
-    /* After layout, so the positions are right. */
-    window.requestAnimationFrame(arrive);
-    window.addEventListener("hashchange", arrive);
+    /* After layout, so the positions are right; and again once the page
+       has loaded, since the browser's own jump to the fragment can come
+       after ours and put the turn flush at the top. */
+    var arrived = null;
+    window.requestAnimationFrame(function () { arrived = arrive(arrivalUrl()); });
+    window.addEventListener("load", function () {
+      window.requestAnimationFrame(function () {
+        if (arrived) showInContext(arrived);
+        document.documentElement.setAttribute("data-arrived", arrived ? arrived.id : "");
+      });
+    });
+    window.addEventListener("hashchange", function () { arrive(location.href); });
   }
 
   /* Previous / next hit inside an interview reached from a search. */
@@ -258,7 +271,7 @@
       if (current < 0) { current = step > 0 ? 0 : hits.length - 1; }
       else { current = (current + step + hits.length) % hits.length; }
       var id = hits[current].id;
-      if (location.hash === "#" + id) { arrive(); }
+      if (location.hash === "#" + id) { arrive(location.href); }
       else { location.hash = id; }
       counter.textContent = "Hit " + (current + 1) + " of " + hits.length;
       hits[current].querySelector(".turn__link").focus({ preventScroll: true });
