@@ -667,9 +667,16 @@ def page_urls(slugs: dict) -> list:
     from django.conf import settings
     from django.db.models import Count, Q
 
-    from archive.models import Interview, Speaker, Topic
+    from archive.models import Interview, Speaker, Topic, Turn
 
     published = Interview.objects.published().count()
+    # A quote deep in the longest interview: its question is a lookup back.
+    quote = (
+        Turn.objects.filter(interview__slug=slugs["huge"])
+        .order_by("-position")
+        .values_list("pk", flat=True)
+        .first()
+    )
     topic = (
         Topic.objects.annotate(n=Count("interviews", filter=Q(interviews__published=1)))
         .order_by("-n", "name")
@@ -697,6 +704,8 @@ def page_urls(slugs: dict) -> list:
         (f"/interviews/{slugs['short']}/", f"{SHORT_TURNS} turns"),
         (f"/interviews/{slugs['long']}/", f"{LONG_TURNS:,} turns"),
         (f"/interviews/{slugs['huge']}/", f"{HUGE_TURNS:,} turns"),
+        (f"/q/{quote}", f"quote page, last of {HUGE_TURNS:,} turns"),
+        (f"/interviews/{slugs['huge']}/cite.ris", "citation as RIS"),
         ("/speakers/", f"page 1 of {speakers} speakers"),
         (
             f"/speakers/{busy.slug}/",
