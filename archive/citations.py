@@ -23,6 +23,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from django.db.models import prefetch_related_objects
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -135,6 +136,8 @@ class Work:
     def of(cls, interview: Interview, url: str, turn: Turn | None = None) -> "Work":
         """The work for ``interview`` (participants and topics prefetched or
         not), or for ``turn`` of it; ``url`` is the permanent link."""
+        # Already fetched by a page, this costs nothing; otherwise two queries.
+        prefetch_related_objects([interview], "participants__speaker", "topics")
         series = interview.series.name if interview.series_id else ""
         organisations = {series.casefold(), interview.outlet.casefold()} - {""}
 

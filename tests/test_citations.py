@@ -296,3 +296,16 @@ def test_citation_downloads_refuse_other_formats_and_drafts(seeds, client):
     assert client.get(f"/interviews/{PODCAST}/cite.docx").status_code == 404
     Interview.objects.filter(slug=PODCAST).update(published=False)
     assert client.get(f"/interviews/{PODCAST}/cite.bib").status_code == 404
+
+
+def test_citation_files_take_a_fixed_number_of_queries(
+    make_interview, client, django_assert_max_num_queries
+):
+    names = [f"Person {n} Example" for n in range(8)]
+    interview = make_interview("A panel", turns=[(name, "Words.") for name in names])
+    with django_assert_max_num_queries(4):
+        text = client.get(f"/interviews/{interview.slug}/cite.ris").content.decode()
+    assert text.count("AU  - ") == 8
+    turn = interview.turns.first()
+    with django_assert_max_num_queries(4):
+        assert client.get(f"/q/{turn.pk}/cite.bib").status_code == 200
