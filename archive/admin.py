@@ -384,7 +384,9 @@ class InterviewAdmin(admin.ModelAdmin):
         people = match_speakers(parsed)
         mapping = SpeakerMappingForm(mapping_data, people=people)
         chosen = mapping.speakers() if mapping.is_bound and mapping.is_valid() else {}
-        existing = find_existing(source_name=filename)
+        existing = find_existing(
+            source_name=filename, parsed=parsed, source_text=parsed.source_text
+        )
         outcome = None
         try:
             outcome = _save(

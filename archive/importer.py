@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.text import slugify
@@ -119,6 +119,8 @@ def import_file(
     dry_run: bool = False,
     overrides: Overrides | None = None,
     source_name: str = "",
+    update: str = "",
+    replace: bool = False,
 ) -> Outcome:
     """Import one transcript file; never raises for a bad file.
 
@@ -164,6 +166,8 @@ def import_file(
             force=force,
             dry_run=dry_run,
             path=str(path),
+            update=update,
+            replace=replace,
         )
     except ValidationError as exc:
         return Outcome(str(path), "failed", validation_message(exc))
@@ -194,19 +198,68 @@ def validation_message(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-def find_existing(
-    *, source_name: str = "", slug: str = "", path: str = ""
-) -> Interview | None:
-    """The interview an import of ``source_name`` (or to ``slug``) updates.
+class ImportRefused(Exception):
+    """An import that would lose or misplace something; nothing is written."""
 
-    A file imported alone may have come in with a folder before, under its
-    path inside that folder: the stored name that ends the file's ``path``
-    is the one.
+
+# Re-imports that would drop more than this share of an interview's turns
+# (and so break the links to them) stop unless asked to replace.
+REPLACE_SHARE = 0.5
+# Imports are serialized (PostgreSQL: this advisory lock; SQLite: IMMEDIATE
+# transactions), so two imports of one file cannot both create it.
+_IMPORT_LOCK = 0x5EED_1A70
+
+
+def _lock_imports() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_IMPORT_LOCK])
+
+
+def find_existing(
+    *,
+    source_name: str = "",
+    slug: str = "",
+    path: str = "",
+    update: str = "",
+    parsed: ParsedInterview | None = None,
+    source_text: str = "",
+    warnings: list[str] | None = None,
+) -> Interview | None:
+    """The interview an import of ``source_name`` updates, if any.
+
+    - ``update``: the curator names it by slug (``--update``, the admin).
+    - A file of an imported folder is known by its path in that folder; a
+      file imported alone finds the folder import it came from.
+    - A file known only by its name (imported alone, or uploaded) is the
+      same interview only when its content says so too: the same source
+      text, or the same title and speakers. Two different ``input.txt``
+      stay two interviews.
+    - ``slug``: a sidecar's slug.
     """
     candidates = Interview.objects.select_related("source")
+    if update:
+        chosen = candidates.filter(slug=update).first()
+        if chosen is None:
+            raise ImportRefused(f"there is no interview “{update}” to update")
+        return chosen
     existing = None
     if source_name:
         existing = candidates.filter(source_name=source_name).first()
+        if "/" not in source_name:
+            same = [
+                c
+                for c in candidates.filter(source_name=source_name)
+                if _same_content(c, parsed, source_text)
+            ]
+            if existing is not None and not same and warnings is not None:
+                warnings.append(
+                    f"another transcript named {source_name} is already in the "
+                    f"archive ({existing.slug}) and says something else: this one "
+                    f"becomes a new interview (to replace that one, update "
+                    f"{existing.slug})"
+                )
+            existing = same[0] if same else None
         if existing is None and "/" not in source_name:
             # The file alone, first imported as part of a folder.
             where = "/" + Path(path).as_posix().lstrip("/")
@@ -219,6 +272,23 @@ def find_existing(
     if existing is None and slug:
         existing = candidates.filter(slug=slug).first()
     return existing
+
+
+def _same_content(
+    interview: Interview, parsed: ParsedInterview | None, source_text: str
+) -> bool:
+    source = getattr(interview, "source", None)
+    digest = hashlib.sha256(source_text.encode()).hexdigest()
+    if source is not None and source_text and source.sha256 == digest:
+        return True
+    if parsed is None:
+        return False
+    names = {Speaker.name_key(p.name) for p in parsed.participants}
+    have = {
+        Speaker.name_key(name)
+        for name in interview.participants.values_list("speaker__name", flat=True)
+    }
+    return interview.title.casefold() == parsed.title.casefold() and names == have
 
 
 class _DryRun(Exception):
@@ -237,8 +307,14 @@ def save_parsed(
     dry_run: bool = False,
     path: str = "",
     speakers: dict[str, Speaker] | None = None,
+    update: str = "",
+    replace: bool = False,
 ) -> Outcome:
     """Write a parsed interview (create or update) in one transaction.
+
+    Which interview it updates, if any, is ``find_existing``'s to say
+    (``update`` names one). A re-import that would drop more than half of
+    the interview's turns is refused unless ``replace``.
 
     A new interview is published unless ``draft``; an existing one keeps
     its state unless ``draft`` makes it a draft. A dry run does the same
@@ -249,27 +325,36 @@ def save_parsed(
     from archive.api import interview_document
 
     path = path or source_name
-    existing = find_existing(source_name=source_name, slug=slug, path=path)
     outcome = Outcome(path, "created", warnings=list(parsed.warnings))
-    if existing is not None:
-        source = getattr(existing, "source", None)
-        if source is not None and source.import_hash == import_hash and not force:
-            outcome.status, outcome.interview = "unchanged", existing
-        elif existing.was_edited_since_import() and not force:
-            outcome.status, outcome.interview = "kept", existing
-            outcome.warnings.append(
-                "edited in the admin since its last import; left as it is "
-                "(force the import to overwrite the edits)"
-            )
-        else:
-            outcome.status = "updated"
-        if outcome.status != "updated":
-            if dry_run:
-                outcome.document = interview_document(existing)
-            return outcome
-
     try:
         with transaction.atomic():
+            _lock_imports()
+            existing = find_existing(
+                source_name=source_name,
+                slug=slug,
+                path=path,
+                update=update,
+                parsed=parsed,
+                source_text=source_text,
+                warnings=outcome.warnings,
+            )
+            if existing is not None:
+                source = getattr(existing, "source", None)
+                unchanged = source is not None and source.import_hash == import_hash
+                if unchanged and not force:
+                    outcome.status, outcome.interview = "unchanged", existing
+                elif existing.was_edited_since_import() and not force:
+                    outcome.status, outcome.interview = "kept", existing
+                    outcome.warnings.append(
+                        "edited in the admin since its last import; left as it is "
+                        "(force the import to overwrite the edits)"
+                    )
+                else:
+                    outcome.status = "updated"
+                if outcome.status != "updated":
+                    if dry_run:
+                        outcome.document = interview_document(existing)
+                    return outcome
             interview = _write(
                 parsed,
                 existing,
@@ -280,6 +365,7 @@ def save_parsed(
                 slug=slug,
                 draft=draft,
                 chosen=speakers or {},
+                replace=replace,
             )
             outcome.interview = interview
             if dry_run:
@@ -287,6 +373,17 @@ def save_parsed(
                 raise _DryRun
     except _DryRun:
         outcome.interview = None
+    except ImportRefused as exc:
+        outcome.status, outcome.message, outcome.interview = "failed", str(exc), None
+    except (IntegrityError, OperationalError) as exc:
+        # Another writer at the same moment (a lock that stayed busy, a slug
+        # taken meanwhile): nothing was written; the curator can run it again.
+        log.warning("import of %s failed: %s", path, exc)
+        outcome.status, outcome.interview = "failed", None
+        outcome.message = (
+            "the database was busy with another change and nothing was written; "
+            f"run the import again ({exc})"
+        )
     return outcome
 
 
@@ -301,6 +398,7 @@ def _write(
     slug: str,
     draft: bool,
     chosen: dict[str, Speaker],
+    replace: bool = False,
 ) -> Interview:
     if interview is None:
         interview = Interview()
@@ -341,7 +439,7 @@ def _write(
     interview.topics.set(_topics(parsed.topics))
     speakers = _speakers(parsed, outcome, chosen, interview)
     _participants(interview, parsed, speakers)
-    _sync_turns(interview, parsed, speakers)
+    _sync_turns(interview, parsed, speakers, replace=replace)
     interview.refresh_turn_count()
     interview.imported_at = timezone.now()
     Interview.objects.filter(pk=interview.pk).update(imported_at=interview.imported_at)
@@ -504,7 +602,9 @@ def _participants(interview: Interview, parsed: ParsedInterview, speakers) -> No
     Participant.objects.bulk_create(rows)
 
 
-def _sync_turns(interview: Interview, parsed: ParsedInterview, speakers) -> None:
+def _sync_turns(
+    interview: Interview, parsed: ParsedInterview, speakers, *, replace: bool = False
+) -> None:
     """Make the interview's turns those parsed, keeping anchors where we can.
 
     Turns that are unchanged or edited in place keep their anchor numbers, so
@@ -545,6 +645,13 @@ def _sync_turns(interview: Interview, parsed: ParsedInterview, speakers) -> None
         else:
             delete.extend(old[a1 + pairs : a2])
         create.extend(new[b1 + pairs : b2])
+    dropped = len(delete) + sum(len(pks) for pks in merged.values())
+    if not replace and len(old) > 1 and dropped > REPLACE_SHARE * len(old):
+        raise ImportRefused(
+            f"this would replace {dropped} of the interview's {len(old)} turns, "
+            "and links to them would lead nowhere: is it the same interview? "
+            "Import it as a new one, or replace it deliberately (--replace)"
+        )
     for successor, pks in merged.items():
         Turn.objects.filter(pk__in=pks).delete(successor=Turn(pk=successor))
     if delete:

@@ -40,6 +40,20 @@ class Command(BaseCommand):
             action="store_true",
             help="print each interview in the archive's JSON shape",
         )
+        parser.add_argument(
+            "--update",
+            default="",
+            metavar="SLUG",
+            help="the interview this file replaces (one file only); otherwise a "
+            "file known only by its name updates an interview only when its "
+            "content matches",
+        )
+        parser.add_argument(
+            "--replace",
+            action="store_true",
+            help="allow a re-import that drops more than half of an interview's "
+            "turns (their links then answer 410 Gone)",
+        )
         parser.add_argument("--title", default="", help="title (one file only)")
         parser.add_argument("--date", default="", help="YYYY[-MM[-DD]] (one file only)")
         parser.add_argument("--series", default="", help="series (one file only)")
@@ -76,9 +90,11 @@ class Command(BaseCommand):
         date = options["date"]
         if date and not parse_date(date):
             raise CommandError(f"--date {date!r}: use YYYY, YYYY-MM or YYYY-MM-DD")
-        per_file = any(options[k] for k in ("title", "date", "series"))
+        per_file = any(options[k] for k in ("title", "date", "series", "update"))
         if per_file and len(files) != 1:
-            raise CommandError("--title, --date and --series need exactly one file")
+            raise CommandError(
+                "--title, --date, --series and --update need exactly one file"
+            )
         overrides = Overrides(
             title=options["title"],
             date=parse_date(date) if date else "",
@@ -102,6 +118,8 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 overrides=overrides,
                 source_name=source_name,
+                update=options["update"],
+                replace=options["replace"],
             )
             counts[outcome.status] += 1
             warnings += [(path, w) for w in outcome.warnings]
