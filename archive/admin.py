@@ -6,6 +6,8 @@ instead of one query per row, for display and for validation, and each
 row's id is checked against the turns already loaded.
 """
 
+import hashlib
+import json
 from collections import Counter
 from pathlib import PurePath
 
@@ -16,12 +18,12 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Count
-from django.forms.models import BaseInlineFormSet
+from django.forms.models import BaseInlineFormSet, InlineForeignKeyField
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from archive import markdown, parsing
@@ -46,6 +48,7 @@ from archive.models import (
     Interview,
     InterviewSlug,
     Participant,
+    Revision,
     Series,
     Speaker,
     Topic,
@@ -93,7 +96,144 @@ class KnownChoiceField(forms.ModelChoiceField):
         return super().to_python(value)
 
 
-class TurnInlineForm(forms.ModelForm):
+class VersionCheck(forms.ModelForm):
+    """An edit form that remembers which version of its object it started
+    from, so that a save over someone else's newer save is refused (with
+    both versions shown) instead of silently undoing it.
+
+    The check runs inside the admin's transaction, with the row locked on
+    PostgreSQL (SQLite's IMMEDIATE transactions serialize the whole save).
+    """
+
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # What the form showed, as a digest: a row the curator did not touch is
+    # not saved, even when someone else changed it meanwhile (the posted
+    # values are then stale, and saving them would undo the other's edit).
+    seen_digest = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["seen_version"].initial = self.instance.version
+            if not self.is_bound:
+                self.fields["seen_digest"].initial = self._digest(
+                    {name: self[name].value() for name in self._edited_fields()}
+                )
+
+    def _edited_fields(self) -> list[str]:
+        # The model's fields the form edits, as declared: a formset adds its
+        # own (the row's id, DELETE) after the form is made.
+        names = self._meta.fields or list(self.fields)
+        return [
+            n
+            for n in names
+            if n in self.fields
+            and not n.startswith("seen_")
+            and not isinstance(self.fields[n], InlineForeignKeyField)
+        ]
+
+    @staticmethod
+    def _digest(values: dict) -> str:
+        def plain(value):
+            if isinstance(value, list | tuple):
+                return sorted(plain(v) for v in value)
+            # An unticked box is None when shown and False when posted.
+            text = "" if value is None or value is False else str(value)
+            return text.replace("\r\n", "\n").strip()
+
+        encoded = json.dumps({k: plain(v) for k, v in sorted(values.items())})
+        return hashlib.sha256(encoded.encode()).hexdigest()
+
+    def untouched(self) -> bool:
+        """Whether the curator posted back exactly what the form showed."""
+        if not (self.is_bound and self.instance.pk):
+            return False
+        seen = self.data.get(self.add_prefix("seen_digest"))
+        if not seen:
+            return False
+        posted = {}
+        for name in self._edited_fields():
+            field = self.fields[name]
+            posted[name] = field.widget.value_from_datadict(
+                self.data, self.files, self.add_prefix(name)
+            )
+        return self._digest(posted) == seen
+
+    def has_changed(self) -> bool:
+        return not self.untouched() and super().has_changed()
+
+    def clean(self):
+        data = super().clean()
+        if (
+            self.instance.pk
+            and self.has_changed()
+            and not getattr(self, "version_checked_by_formset", False)
+        ):
+            current = (
+                type(self.instance)
+                .objects.select_for_update()
+                .filter(pk=self.instance.pk)
+                .first()
+            )
+            self.check_version(current)
+        return data
+
+    def check_version(self, current) -> None:
+        """Refuse the save if ``current`` (the stored object) is newer than
+        the version this form started from."""
+        seen = self.cleaned_data.get("seen_version")
+        if current is None or seen is None or current.version == seen:
+            return
+        theirs = Revision.snapshot(current)
+        differ = [
+            name
+            for name in Revision.fields_for(current)
+            if name.removesuffix("_id") in self.cleaned_data
+            and _plain(self.cleaned_data[name.removesuffix("_id")]) != theirs[name]
+        ]
+        last = (
+            Revision.objects.filter(
+                **(
+                    {"turn_id": current.pk}
+                    if isinstance(current, Turn)
+                    else {"interview_id": current.pk, "turn_id": None}
+                )
+            )
+            .select_related("user")
+            .first()
+        )
+        who = ""
+        if last:
+            when = timezone.localtime(last.created_at)
+            who = f" ({last.user or 'an import'}, at {when:%H:%M})"
+        shown = "; ".join(
+            f"{name.removesuffix('_id')}: “{_short(theirs[name])}”" for name in differ
+        )
+        self.add_error(
+            None,
+            f"Someone else saved this {current._meta.verbose_name} while you were "
+            f"editing it{who}, and your save would undo theirs, so it was not saved. "
+            f"Their version, as it is now: {shown or 'the same fields, saved again'}. "
+            "Your version is still in the form below: reload the page to start "
+            "from theirs, then make your change again.",
+        )
+
+
+def _plain(value):
+    """A form value as a revision snapshot holds it."""
+    if hasattr(value, "pk"):
+        return value.pk
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _short(value, limit: int = 400) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+class TurnInlineForm(VersionCheck):
     class Meta:
         model = Turn
         fields = ["position", "speaker", "label", "kind", "start", "body"]
@@ -134,7 +274,26 @@ class TurnInlineFormSet(BaseInlineFormSet):
             pk.queryset, initial=pk.initial, required=False, widget=pk.widget
         )
         form.fields[pk_name].known = self.known_turns
+        form.version_checked_by_formset = True
         return form
+
+    def clean(self):
+        super().clean()
+        # One query for every changed turn, not one per turn.
+        changed = [
+            form
+            for form in self.forms
+            if form.instance.pk
+            and form.has_changed()
+            and not self._should_delete_form(form)
+            and hasattr(form, "cleaned_data")
+        ]
+        if changed:
+            current = Turn.objects.select_for_update().in_bulk(
+                [form.instance.pk for form in changed]
+            )
+            for form in changed:
+                form.check_version(current.get(form.instance.pk))
 
 
 class TurnInline(admin.TabularInline):
@@ -147,7 +306,17 @@ class TurnInline(admin.TabularInline):
     # fields is what DATA_UPLOAD_MAX_NUMBER_FIELDS (40,000) accepts.
     max_num = 4_000
     readonly_fields = ["anchor"]
-    fields = ["position", "anchor", "speaker", "label", "kind", "start", "body"]
+    fields = [
+        "position",
+        "anchor",
+        "speaker",
+        "label",
+        "kind",
+        "start",
+        "body",
+        "seen_version",
+        "seen_digest",
+    ]
     ordering = ["position", "anchor"]
     view_on_site = False
     show_change_link = False
@@ -178,8 +347,16 @@ class InterviewSlugInline(admin.TabularInline):
     verbose_name_plural = "former slugs (redirect here)"
 
 
+class InterviewForm(VersionCheck):
+    class Meta:
+        model = Interview
+        # The admin's fieldsets decide what is shown; these are the defaults.
+        fields = ["title", "slug", "published", "lede"]
+
+
 @admin.register(Interview)
 class InterviewAdmin(admin.ModelAdmin):
+    form = InterviewForm
     # Curators paste addresses without a scheme; https is the right guess.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = [
@@ -199,6 +376,7 @@ class InterviewAdmin(admin.ModelAdmin):
     actions = ["publish", "unpublish"]
     inlines = [ParticipantInline, TurnInline, InterviewSlugInline]
     readonly_fields = [
+        "history",
         "turn_count",
         "source_name",
         "source_sha256",
@@ -208,7 +386,19 @@ class InterviewAdmin(admin.ModelAdmin):
         "edited_at",
     ]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "published"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "slug",
+                    "published",
+                    "history",
+                    "seen_version",
+                    "seen_digest",
+                ]
+            },
+        ),
         (
             "Where and when",
             {
@@ -252,11 +442,55 @@ class InterviewAdmin(admin.ModelAdmin):
     def view(self, obj):
         return format_html('<a href="{}">view</a>', obj.get_absolute_url())
 
+    @admin.display(description="history")
+    def history(self, obj):
+        if not obj.pk:
+            return "—"
+        count = obj.revisions.count()
+        return format_html(
+            '<a href="{}?interview__id__exact={}">{} change{} recorded</a>',
+            reverse("admin:archive_revision_changelist"),
+            obj.pk,
+            count,
+            "" if count == 1 else "s",
+        )
+
     def save_model(self, request, obj, form, change):
         # Marks the interview as edited so that a re-import does not
         # silently overwrite the curator's corrections.
         obj.edited_at = timezone.now()
+        if change and not form.has_changed():
+            # Only its turns changed: the interview's own version stays, so
+            # a colleague editing its title meanwhile is not refused.
+            Interview.objects.filter(pk=obj.pk).update(edited_at=obj.edited_at)
+            return
+        before = Revision.snapshots(Interview, [obj.pk]).get(obj.pk) if change else None
         super().save_model(request, obj, form, change)
+        Revision.record(obj, before, user=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Turn:
+            return super().save_formset(request, form, formset, change)
+        editing = [
+            f.instance.pk for f in formset.forms if f.instance.pk and f.has_changed()
+        ]
+        before = Revision.snapshots(Turn, editing)
+        saved = formset.save()
+        for turn in saved:
+            Revision.record(turn, before.get(turn.pk), user=request.user)
+        for turn in formset.deleted_objects:
+            Revision.objects.create(
+                interview_id=turn.interview_id,
+                turn_id=turn.pk,
+                turn_anchor=turn.anchor,
+                user=request.user,
+                via="admin",
+                changes={
+                    name: [value, None]
+                    for name, value in before.get(turn.pk, {}).items()
+                },
+            )
+        return saved
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -647,8 +881,15 @@ class SpeakerAdmin(admin.ModelAdmin):
         )
 
 
+class TurnForm(VersionCheck):
+    class Meta:
+        model = Turn
+        fields = ["interview", "position", "speaker", "label", "kind", "start", "body"]
+
+
 @admin.register(Turn)
 class TurnAdmin(admin.ModelAdmin):
+    form = TurnForm
     list_display = ["excerpt", "interview", "anchor", "position", "speaker", "kind"]
     list_filter = ["kind"]
     list_select_related = ["interview", "speaker"]
@@ -664,6 +905,8 @@ class TurnAdmin(admin.ModelAdmin):
         "kind",
         "start",
         "body",
+        "seen_version",
+        "seen_digest",
     ]
     actions = [
         "mark_question",
@@ -678,7 +921,9 @@ class TurnAdmin(admin.ModelAdmin):
         return obj.body[:80]
 
     def save_model(self, request, obj, form, change):
+        before = Revision.snapshots(Turn, [obj.pk]).get(obj.pk) if change else None
         super().save_model(request, obj, form, change)
+        Revision.record(obj, before, user=request.user)
         Interview.objects.filter(pk=obj.interview_id).update(edited_at=timezone.now())
         obj.interview.refresh_turn_count()
 
@@ -736,14 +981,78 @@ class TurnAdmin(admin.ModelAdmin):
             return
         first, *rest = turns
         with transaction.atomic():
+            before = Revision.snapshot(first)
             for turn in rest:
                 turn.merge_into(first)
+            Revision.record(first, before, user=request.user)
         self.message_user(
             request,
             f"{len(rest)} turn(s) merged into turn {first.anchor}; their links "
             "now lead there.",
             messages.SUCCESS,
         )
+
+
+@admin.register(Revision)
+class RevisionAdmin(admin.ModelAdmin):
+    """Every recorded change, readable and restorable; nothing is edited here."""
+
+    list_display = ["created_at", "interview", "what", "changed_fields", "user", "via"]
+    list_filter = ["via"]
+    list_select_related = ["interview", "user"]
+    search_fields = ["interview__title"]
+    date_hierarchy = "created_at"
+    actions = ["restore"]
+    fields = ["interview", "what", "user", "via", "created_at", "comparison"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="what")
+    def what(self, obj):
+        return f"turn #{obj.turn_anchor}" if obj.turn_id else "the interview"
+
+    @admin.display(description="fields changed")
+    def changed_fields(self, obj):
+        return ", ".join(name.removesuffix("_id") for name in obj.changes)
+
+    @admin.display(description="before and after")
+    def comparison(self, obj):
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
+            (
+                (name.removesuffix("_id"), _short(old, 5000), _short(new, 5000))
+                for name, (old, new) in obj.changes.items()
+            ),
+        )
+        return format_html(
+            '<table class="revision"><thead><tr><th>field</th><th>before</th>'
+            "<th>after</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
+
+    @admin.action(description="Restore what was there before these changes")
+    def restore(self, request, queryset):
+        restored, gone = 0, 0
+        # Newest first, so that restoring several changes to one field ends
+        # with what it held before the oldest of them.
+        for revision in queryset.order_by("-created_at", "-pk"):
+            if (
+                revision.restore(user=request.user) is None
+                and revision.target() is None
+            ):
+                gone += 1
+            else:
+                restored += 1
+        message = f"{restored} change(s) undone; each undoing is itself recorded."
+        if gone:
+            message += f" {gone} could not be: the turn no longer exists."
+        self.message_user(request, message, messages.SUCCESS)
 
 
 @admin.register(FeaturedQuote)

@@ -28,6 +28,7 @@ from archive.models import (
     InterviewSource,
     Medium,
     Participant,
+    Revision,
     Role,
     Series,
     Speaker,
@@ -660,6 +661,24 @@ def _sync_turns(
     before = {t.pk: [getattr(t, f) for f in fields] for t in old}
     changed = [t for t in keep if [getattr(t, f) for f in fields] != before[t.pk]]
     if changed:
+        # Recorded like a curator's edit, so it can be read and undone.
+        Revision.objects.bulk_create(
+            [
+                Revision(
+                    interview=interview,
+                    turn_id=turn.pk,
+                    turn_anchor=turn.anchor,
+                    via="import",
+                    changes={
+                        name: [old_value, getattr(turn, name)]
+                        for name, old_value in zip(fields, before[turn.pk], strict=True)
+                        if old_value != getattr(turn, name)
+                    },
+                )
+                for turn in changed
+            ],
+            batch_size=500,
+        )
         # Only what changed: a corrected re-import of a long transcript
         # rewrites (and re-renders) one turn, not all of them.
         Turn.objects.bulk_update(

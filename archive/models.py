@@ -9,6 +9,7 @@ import datetime
 import html
 from urllib.parse import quote
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Exists, F, OuterRef, Q
@@ -355,6 +356,8 @@ class InterviewQuerySet(models.QuerySet):
 
     def update(self, **kwargs):
         _render_on_update(kwargs, "lede", "lede_html")
+        if set(kwargs) - BOOKKEEPING_FIELDS and "version" not in kwargs:
+            kwargs["version"] = F("version") + 1
         with transaction.atomic(using=self.db, savepoint=False):
             hooks.interviews_updated(self, kwargs)
             if kwargs.get("published") is True:
@@ -370,6 +373,13 @@ class InterviewQuerySet(models.QuerySet):
             hooks.interviews_changed(self.values_list("pk", flat=True))
             RetiredTurn.record(Turn.objects.filter(interview__in=self))
             return super().delete()
+
+
+# Interview fields the archive keeps for itself: changing them is not a
+# change to what a curator edits.
+BOOKKEEPING_FIELDS = frozenset(
+    {"updated_at", "imported_at", "edited_at", "turn_count", "next_anchor"}
+)
 
 
 class Interview(models.Model):
@@ -421,6 +431,10 @@ class Interview(models.Model):
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     turn_count = models.PositiveIntegerField(default=0, editable=False)
     next_anchor = models.PositiveIntegerField(default=1, editable=False)
+    # Goes up with every change a curator could have made; an edit form
+    # carries the version it started from, and a save over a newer one is
+    # refused (admin.VersionCheck).
+    version = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     imported_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -446,6 +460,9 @@ class Interview(models.Model):
             self.published_at = timezone.now()
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "published_at"}
+        self.version += 1
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
         previous_slug = None
         if self.pk:
             previous_slug = (
@@ -646,6 +663,7 @@ class TurnQuerySet(models.QuerySet):
 
     def update(self, **kwargs):
         _render_on_update(kwargs, "body", "body_html")
+        kwargs.setdefault("version", F("version") + 1)
         with transaction.atomic(using=self.db, savepoint=False):
             hooks.turn_rows_changed(self)
             return super().update(**kwargs)
@@ -683,6 +701,9 @@ class TurnQuerySet(models.QuerySet):
             for turn in objs:
                 turn.body_html = markdown.render(turn.body)
             fields = [*fields, "body_html"]
+        for turn in objs:
+            turn.version = F("version") + 1
+        fields = [*fields, "version"]
         with transaction.atomic(using=self.db, savepoint=False):
             hooks.turns_changed(t.pk for t in objs)
             return super().bulk_update(objs, fields, *args, **kwargs)
@@ -714,6 +735,7 @@ class Turn(models.Model):
     start = models.FloatField(
         null=True, blank=True, help_text="Start time in seconds, for recordings."
     )
+    version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = TurnQuerySet.as_manager()
 
@@ -734,8 +756,9 @@ class Turn(models.Model):
 
     def save(self, *args, **kwargs):
         self.body_html = markdown.render(self.body)
+        self.version += 1
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "body_html"}
+            kwargs["update_fields"] = {*kwargs["update_fields"], "body_html", "version"}
         with transaction.atomic(savepoint=False):
             if self.anchor is None:
                 (self.anchor,) = self.interview.allocate_anchors(1)
@@ -795,6 +818,134 @@ class Turn(models.Model):
         h, rest = divmod(seconds, 3600)
         m, s = divmod(rest, 60)
         return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class Revision(models.Model):
+    """One change to an interview's own fields or to one of its turns: who,
+    when, through what, and each changed field's value before and after.
+
+    Django's admin log says only that something changed; this keeps the
+    words, so any change can be read and undone (``restore``).
+    """
+
+    INTERVIEW_FIELDS = (
+        "title",
+        "slug",
+        "published",
+        "series_id",
+        "episode",
+        "outlet",
+        "medium",
+        "date",
+        "date_precision",
+        "date_note",
+        "source_url",
+        "lede",
+        "attribution",
+        "rights",
+    )
+    TURN_FIELDS = ("position", "speaker_id", "label", "kind", "start", "body")
+
+    interview = models.ForeignKey(
+        Interview, on_delete=models.CASCADE, related_name="revisions"
+    )
+    # Not foreign keys: the history of a deleted turn stays readable.
+    turn_id = models.BigIntegerField(null=True, blank=True)
+    turn_anchor = models.PositiveIntegerField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    via = models.CharField(
+        max_length=20,
+        choices=[
+            ("admin", "Admin"),
+            ("import", "Re-import"),
+            ("restore", "Restore"),
+        ],
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    changes = models.JSONField(help_text="{field: [before, after]}")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["interview", "-created_at"])]
+
+    def __str__(self):
+        what = f"turn #{self.turn_anchor}" if self.turn_id else "interview"
+        return f"{what}: {', '.join(self.changes)}"
+
+    @classmethod
+    def fields_for(cls, obj) -> tuple[str, ...]:
+        return cls.TURN_FIELDS if isinstance(obj, Turn) else cls.INTERVIEW_FIELDS
+
+    @classmethod
+    def snapshot(cls, obj) -> dict:
+        """The tracked fields of ``obj`` as JSON-ready values."""
+        return _jsonable({name: getattr(obj, name) for name in cls.fields_for(obj)})
+
+    @classmethod
+    def snapshots(cls, model, pks) -> dict:
+        """Snapshots of ``model`` rows as stored now, by primary key (one
+        query)."""
+        fields = cls.TURN_FIELDS if model is Turn else cls.INTERVIEW_FIELDS
+        rows = model.objects.filter(pk__in=list(pks)).values("pk", *fields)
+        return {row.pop("pk"): _jsonable(row) for row in rows}
+
+    @classmethod
+    def record(cls, obj, before: dict | None, *, user=None, via="admin"):
+        """A revision for ``obj`` if any tracked field differs from
+        ``before`` (None: it is new). Returns it, or None."""
+        after = cls.snapshot(obj)
+        before = before or {}
+        changes = {
+            name: [before.get(name), value]
+            for name, value in after.items()
+            if before.get(name) != value
+        }
+        if not changes:
+            return None
+        is_turn = isinstance(obj, Turn)
+        return cls.objects.create(
+            interview_id=obj.interview_id if is_turn else obj.pk,
+            turn_id=obj.pk if is_turn else None,
+            turn_anchor=obj.anchor if is_turn else None,
+            user=user if user is not None and user.is_authenticated else None,
+            via=via,
+            changes=changes,
+        )
+
+    def target(self):
+        """The turn or interview this changed, if it still exists."""
+        if self.turn_id:
+            return Turn.objects.filter(pk=self.turn_id).first()
+        return Interview.objects.filter(pk=self.interview_id).first()
+
+    @transaction.atomic
+    def restore(self, user=None) -> "Revision | None":
+        """Put back what the changed fields held before this change; the
+        restoring is itself a revision. None if the object is gone."""
+        obj = self.target()
+        if obj is None:
+            return None
+        before = self.snapshot(obj)
+        for name, (old, _new) in self.changes.items():
+            field = obj._meta.get_field(name.removesuffix("_id"))
+            setattr(obj, name, field.to_python(old) if old is not None else None)
+        obj.save()
+        if isinstance(obj, Interview):
+            Interview.objects.filter(pk=obj.pk).update(edited_at=timezone.now())
+        else:
+            Interview.objects.filter(pk=obj.interview_id).update(
+                edited_at=timezone.now()
+            )
+        return Revision.record(obj, before, user=user, via="restore")
+
+
+def _jsonable(values: dict) -> dict:
+    return {
+        name: value.isoformat() if hasattr(value, "isoformat") else value
+        for name, value in values.items()
+    }
 
 
 class RetiredTurn(models.Model):

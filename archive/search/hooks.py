@@ -19,14 +19,19 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.dispatch import receiver
 
 from archive import pages
-from archive.models import FeaturedQuote, IndexQueue, Interview, Series, Topic
+from archive.models import (
+    BOOKKEEPING_FIELDS,
+    FeaturedQuote,
+    IndexQueue,
+    Interview,
+    Series,
+    Topic,
+)
 
 # Above this many turns, a bulk change is queued per interview instead.
 TURN_QUEUE_LIMIT = 2_000
 # Interview fields that never reach the index (bookkeeping).
-NOT_INDEXED_INTERVIEW_FIELDS = frozenset(
-    {"updated_at", "imported_at", "edited_at", "turn_count", "next_anchor"}
-)
+NOT_INDEXED_INTERVIEW_FIELDS = BOOKKEEPING_FIELDS | {"version"}
 # Speaker fields the index holds with each of their turns.
 INDEXED_SPEAKER_FIELDS = ("name", "slug", "aliases")
 
