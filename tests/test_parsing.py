@@ -13,7 +13,7 @@ from archive.parsing.text import decode, is_cut_mid_sentence, parse_date
 from tests.conftest import GOLDEN
 
 GOLDEN_INPUTS = sorted(
-    p for p in GOLDEN.iterdir() if p.is_file() and not p.name.endswith(".json")
+    p for p in GOLDEN.iterdir() if p.is_file() and not p.name.endswith(".expected.json")
 )
 
 
@@ -31,10 +31,16 @@ def test_parser_output_matches_its_golden_file(path, regen_golden):
     review the diff: a changed golden file is a changed parser."""
     expected_path = path.with_name(path.stem + ".expected.json")
     actual = _as_data(parse(path.read_bytes(), filename=path.name))
-    if regen_golden or not expected_path.exists():
+    if regen_golden:
         expected_path.write_text(
             json.dumps(actual, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
+    # A missing golden file is a failure, never written on the fly: writing
+    # it here would compare the parser's output with itself.
+    assert expected_path.exists(), (
+        f"{expected_path.name} is missing: run `pytest tests/test_parsing.py "
+        "--regen-golden` and review what it writes"
+    )
     expected = json.loads(expected_path.read_text(encoding="utf-8"))
     assert actual == expected
 

@@ -76,11 +76,16 @@ def structured_format(source: str, filename: str = "") -> str:
 
 
 def text_format(source: str) -> str:
-    """ "labels" when paragraphs start with speaker labels, else "qa"."""
+    """ "labels" when paragraphs start with speaker labels, "hearing" when
+    they start with a congressional record's ("Mr. JONES. …") and nothing
+    else does, else "qa"."""
     blocks = [t.join_lines(lines) for lines in t.paragraphs(source)]
     labelled = sum(1 for b in blocks if split_turn(b))
     if labelled >= 2 or (labelled == 1 and not any(map(is_question, blocks))):
         return "labels"
+    hearing = sum(1 for b in blocks if split_turn(b, hearing=True))
+    if hearing >= 2 and hearing >= len(blocks) / 2:
+        return "hearing"
     return "qa"
 
 
