@@ -18,7 +18,7 @@ from django.http import Http404, HttpResponse
 from django.utils.html import strip_tags
 from django.utils.http import content_disposition_header
 
-from archive import api
+from archive import shapes
 from archive.markdown import unescape_plain
 from archive.models import Interview, Role
 
@@ -160,7 +160,7 @@ def to_text(interview: Interview) -> str:
 
 
 def to_json(interview: Interview) -> str:
-    document = api.interview_document(interview)
+    document = shapes.interview_document(interview)
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 

@@ -38,6 +38,7 @@ from archive.models import (
 )
 from archive.parsing import ParsedInterview, ParseError
 from archive.parsing.text import decode
+from archive.shapes import interview_document
 
 log = logging.getLogger(__name__)
 
@@ -323,8 +324,6 @@ def save_parsed(
     would store. ``speakers`` maps participant names to existing speakers
     a curator chose; other names are matched or created as usual.
     """
-    from archive.api import interview_document
-
     path = path or source_name
     outcome = Outcome(path, "created", warnings=list(parsed.warnings))
     try:

@@ -9,11 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from archive import parsing
-from archive.api import interview_document
 from archive.export import reader_lines
 from archive.importer import save_parsed
 from archive.markdown import escape_plain, unescape_plain
 from archive.models import Interview, Participant, Series, Speaker, Topic, Turn
+from archive.shapes import interview_document
 
 SUFFIXES = ("md", "txt", "json", "vtt")
 

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archive.api import interview_document
 from archive.importer import save_parsed
 from archive.markdown import render
 from archive.parsing import ParseError, parse
@@ -17,6 +16,7 @@ from archive.parsing.captions import parse_srt, parse_vtt
 from archive.parsing.docx import docx_to_text
 from archive.parsing.structured import parse_csv, parse_json
 from archive.parsing.text import is_placeholder_name
+from archive.shapes import interview_document
 
 
 def _speakers(parsed) -> list[str]:
