@@ -9,7 +9,6 @@ row's id is checked against the turns already loaded.
 import hashlib
 import json
 from collections import Counter
-from pathlib import PurePath
 
 from django import forms
 from django.conf import settings
@@ -39,8 +38,8 @@ from archive.importer import (
     find_existing,
     import_fingerprint,
     match_speakers,
+    read_source,
     save_parsed,
-    title_from_file_name,
     validation_message,
 )
 from archive.models import (
@@ -708,27 +707,18 @@ class InterviewAdmin(admin.ModelAdmin):
         known = {s.pk for _name, matches in people for s in matches}
         known |= {s.pk for s in chosen.values() if s.pk}
         try:
-            with transaction.atomic():
-                outcome = _save(
-                    parsed,
-                    source,
-                    filename,
-                    options,
-                    draft=draft,
-                    force=force,
-                    speakers=chosen,
-                )
-                interview = outcome.interview
-                # The button says what the interview becomes, also when the
-                # importer would keep an existing one's state.
-                if (
-                    outcome.status in ("created", "updated", "unchanged")
-                    and interview.published == draft
-                ):
-                    interview.published = not draft
-                    Interview.objects.filter(pk=interview.pk).update(
-                        published=not draft, updated_at=timezone.now()
-                    )
+            outcome = _save(
+                parsed,
+                source,
+                filename,
+                options,
+                # The button says what the interview becomes, also when an
+                # existing one would otherwise keep its state.
+                published=not draft,
+                force=force,
+                speakers=chosen,
+            )
+            interview = outcome.interview
         except ValidationError as exc:
             error = "Nothing was saved: " + validation_message(exc)
         else:
@@ -779,42 +769,28 @@ PREVIEW_TURNS = 300
 def read_transcript(
     source: bytes, filename: str, options: dict[str, str]
 ) -> parsing.ParsedInterview:
-    """Parse a transcript given to the import page, with the page's options.
+    """A transcript given to the import page, read as the command line reads
+    it (``importer.read_source``), with the page's options.
 
     Raises ParseError, also for a transcript in which no one speaks.
     """
-    people = Overrides(
-        interviewer=options.get("interviewer", ""),
-        interviewee=options.get("interviewee", ""),
-    ).participants()
-    parsed = parsing.parse(
-        source,
-        filename=filename,
-        format=options.get("format", ""),
-        markup=options.get("markup", ""),
-        participants=people,
+    parsed, _meta = read_source(
+        source, filename, overrides=Overrides.from_options(options)
     )
-    if not parsed.turns:
-        raise parsing.ParseError("no turns found")
-    if options.get("title"):
-        parsed.title = options["title"]
-    if not parsed.title:
-        parsed.title = title_from_file_name(PurePath(filename))
-        parsed.warnings.append(
-            f"no title in the transcript: “{parsed.title}” is made from the "
-            "file name (give one under Title)"
-        )
     return parsed
 
 
 def _save(parsed, source: bytes, filename: str, options: dict, **kwargs):
     """``save_parsed`` for the import page: a preview (``dry_run``) and the
-    save run the same call."""
+    save run the same call, with the fingerprint the command line computes
+    for the same file and options."""
     return save_parsed(
         parsed,
         source_name=filename,
         source_text=parsed.source_text,
-        import_hash=import_fingerprint(source, b"", options),
+        import_hash=import_fingerprint(
+            source, b"", Overrides.from_options(options).as_meta()
+        ),
         **kwargs,
     )
 

@@ -12,7 +12,8 @@ from django.core import signing
 
 from archive import parsing
 from archive import search as archive_search
-from archive.models import Speaker
+from archive.models import Medium, Speaker
+from archive.parsing.text import parse_date
 
 
 class _PlainErrors:
@@ -132,6 +133,27 @@ class ImportOptionsForm(forms.Form):
         help_text="Leave empty to use the title the transcript gives (or its "
         "file name).",
     )
+    date = forms.CharField(
+        required=False,
+        max_length=10,
+        help_text="YYYY, YYYY-MM or YYYY-MM-DD, at the precision known; leave "
+        "empty to use the transcript's.",
+    )
+    series = forms.CharField(required=False, max_length=200)
+    medium = forms.ChoiceField(
+        required=False, choices=[("", "From the transcript"), *Medium.choices]
+    )
+    topics = forms.CharField(
+        required=False,
+        max_length=1000,
+        help_text="Comma-separated; new ones are created.",
+    )
+
+    def clean_date(self):
+        date = self.cleaned_data.get("date", "").strip()
+        if date and not parse_date(date):
+            raise forms.ValidationError("Use YYYY, YYYY-MM or YYYY-MM-DD.")
+        return parse_date(date) if date else ""
 
     def options(self) -> dict[str, str]:
         """The options as given, for ``pack_source`` and the parse."""

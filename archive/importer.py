@@ -47,22 +47,89 @@ SIDECAR_SUFFIX = ".toml"
 
 @dataclass
 class Overrides:
-    """Metadata given on the command line; it wins over sidecar and header."""
+    """Metadata given on the command line or the admin's import page; it
+    wins over sidecar and header."""
 
     title: str = ""
     date: str = ""
     series: str = ""
+    medium: str = ""
+    topics: tuple[str, ...] = ()
     format: str = ""
     markup: str = ""
     interviewer: str = ""  # names for a Q&A that does not say who asks
     interviewee: str = ""
 
+    @classmethod
+    def from_options(cls, options: dict[str, str]) -> "Overrides":
+        """From the admin's options (all strings; topics comma-separated)."""
+        topics = options.get("topics", "").replace("\n", ",").split(",")
+        return cls(
+            **{
+                name: options.get(name, "")
+                for name in (
+                    "title",
+                    "date",
+                    "series",
+                    "medium",
+                    "format",
+                    "markup",
+                    "interviewer",
+                    "interviewee",
+                )
+            },
+            topics=tuple(t.strip() for t in topics if t.strip()),
+        )
+
     def as_meta(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if v}
+        meta = {k: v for k, v in self.__dict__.items() if v}
+        if self.topics:
+            meta["topics"] = list(self.topics)
+        return meta
 
     def participants(self) -> list[parsing.ParsedSpeaker]:
         people = [(self.interviewer, "interviewer"), (self.interviewee, "guest")]
         return [parsing.ParsedSpeaker(name=n, role=r) for n, r in people if n]
+
+
+def read_source(
+    raw: bytes,
+    filename: str,
+    *,
+    sidecar_raw: bytes = b"",
+    sidecar_name: str = "",
+    overrides: Overrides | None = None,
+) -> tuple[ParsedInterview, dict]:
+    """A transcript's bytes (and its sidecar's) read into a parsed interview
+    with every warning an import shows, and the metadata it was given: the
+    one reading of a source, for the command line and the admin alike.
+
+    Raises ParseError (also when no one speaks) or NotATranscript.
+    """
+    overrides = overrides or Overrides()
+    meta = (
+        parsing.read_sidecar(decode(sidecar_raw), name=sidecar_name)
+        if sidecar_raw
+        else {"participants": []}
+    )
+    meta.update(overrides.as_meta())
+    parsed = parsing.parse(
+        raw,
+        filename=filename,
+        format=meta.get("format", ""),
+        markup=meta.get("markup", ""),
+        participants=[*overrides.participants(), *meta["participants"]],
+    )
+    if not parsed.turns:
+        raise ParseError("no turns found")
+    parsing.apply_metadata(parsed, meta)
+    if not parsed.title:
+        parsed.title = title_from_file_name(Path(filename))
+        parsed.warnings.append(
+            f"no title in the transcript: “{parsed.title}” is made from the "
+            "file name (give one as the title option)"
+        )
+    return parsed, meta
 
 
 @dataclass
@@ -134,22 +201,13 @@ def import_file(
         raw = path.read_bytes()
         sidecar_path = path.with_suffix(SIDECAR_SUFFIX)
         sidecar_raw = sidecar_path.read_bytes() if sidecar_path.is_file() else b""
-        meta = (
-            parsing.read_sidecar(decode(sidecar_raw), name=sidecar_path.name)
-            if sidecar_raw
-            else {"participants": []}
-        )
-        meta.update(overrides.as_meta())
-        parsed = parsing.parse(
+        parsed, meta = read_source(
             raw,
-            filename=path.name,
-            format=meta.get("format", ""),
-            markup=meta.get("markup", ""),
-            participants=[*overrides.participants(), *meta["participants"]],
+            path.name,
+            sidecar_raw=sidecar_raw,
+            sidecar_name=sidecar_path.name,
+            overrides=overrides,
         )
-        parsing.apply_metadata(parsed, meta)
-        if not parsed.title:
-            parsed.title = title_from_file_name(path)
     except OSError as exc:
         return Outcome(str(path), "failed", f"cannot read the file ({exc.strerror})")
     except parsing.NotATranscript as exc:
@@ -311,8 +369,13 @@ def save_parsed(
     speakers: dict[str, Speaker] | None = None,
     update: str = "",
     replace: bool = False,
+    published: bool | None = None,
 ) -> Outcome:
     """Write a parsed interview (create or update) in one transaction.
+
+    ``published`` True or False sets the interview's state whatever else
+    happens (the admin's "Save and publish" and "Save as draft"); None
+    publishes a new interview unless ``draft`` and keeps an existing one's.
 
     Which interview it updates, if any, is ``find_existing``'s to say
     (``update`` names one). A re-import that would drop more than half of
@@ -351,6 +414,12 @@ def save_parsed(
                     )
                 else:
                     outcome.status = "updated"
+                restate = published not in (None, existing.published)
+                if outcome.status == "unchanged" and restate and not dry_run:
+                    Interview.objects.filter(pk=existing.pk).update(
+                        published=published, updated_at=timezone.now()
+                    )
+                    existing.published = published
                 if outcome.status != "updated":
                     if dry_run:
                         outcome.document = interview_document(existing)
@@ -363,10 +432,13 @@ def save_parsed(
                 source_text=source_text,
                 import_hash=import_hash,
                 slug=slug,
-                draft=draft,
+                draft=draft if published is None else not published,
                 chosen=speakers or {},
                 replace=replace,
             )
+            if published and not interview.published:
+                interview.published = True
+                interview.save(update_fields=["published"])
             outcome.interview = interview
             if dry_run:
                 outcome.document = interview_document(interview)

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from archive.importer import Overrides, import_file, source_name_for, transcript_files
 from archive.management.progress import Progress
+from archive.models import Medium
 from archive.parsing import FORMATS
 from archive.parsing.text import parse_date
 
@@ -58,6 +59,19 @@ class Command(BaseCommand):
         parser.add_argument("--date", default="", help="YYYY[-MM[-DD]] (one file only)")
         parser.add_argument("--series", default="", help="series (one file only)")
         parser.add_argument(
+            "--medium",
+            default="",
+            choices=["", *Medium.values],
+            help="podcast, article, … (one file only)",
+        )
+        parser.add_argument(
+            "--topic",
+            action="append",
+            default=[],
+            dest="topics",
+            help="a topic (repeat for several; one file only)",
+        )
+        parser.add_argument(
             "--format",
             default="",
             choices=["", *FORMATS],
@@ -90,15 +104,21 @@ class Command(BaseCommand):
         date = options["date"]
         if date and not parse_date(date):
             raise CommandError(f"--date {date!r}: use YYYY, YYYY-MM or YYYY-MM-DD")
-        per_file = any(options[k] for k in ("title", "date", "series", "update"))
+        per_file = any(
+            options[k]
+            for k in ("title", "date", "series", "medium", "topics", "update")
+        )
         if per_file and len(files) != 1:
             raise CommandError(
-                "--title, --date, --series and --update need exactly one file"
+                "--title, --date, --series, --medium, --topic and --update need "
+                "exactly one file"
             )
         overrides = Overrides(
             title=options["title"],
             date=parse_date(date) if date else "",
             series=options["series"],
+            medium=options["medium"],
+            topics=tuple(options["topics"]),
             format=options["format"],
             markup=options["markup"],
             interviewer=options["interviewer"],
@@ -128,7 +148,11 @@ class Command(BaseCommand):
             elif outcome.status == "skipped":
                 skipped.append(outcome)
             elif options["json"]:
-                documents.append(outcome.document)
+                # The warnings the admin's preview shows, with the document.
+                document = outcome.document
+                if document is not None:
+                    document = {**document, "warnings": outcome.warnings}
+                documents.append(document)
             elif not show_progress:
                 self._report(outcome, options["dry_run"])
             if outcome.interview is not None:
