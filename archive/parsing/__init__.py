@@ -148,12 +148,19 @@ def parse(
     parsed.source_text = source_text
     parsed.format = format
 
+    _resolve_line_hyphens(parsed)
     _merge_participants(parsed, participants)
     t.resolve_labels(parsed)
     _add_unlisted_speakers(parsed)
     for person in parsed.participants:
         person.name = t.display_name(person.name)
         person.placeholder = person.placeholder or t.is_placeholder_name(person.name)
+        if not person.placeholder and t.is_role_description(person.name):
+            parsed.warnings.append(
+                f"“{person.name}” describes a speaker rather than naming one: it "
+                "becomes a speaker of that name; rename or merge it if you know who "
+                "it is"
+            )
     t.classify_kinds(parsed)
 
     apply_metadata(parsed, meta)
@@ -169,6 +176,14 @@ def parse(
     elif parsed.markup != "markdown":
         raise ParseError(f"unknown markup “{parsed.markup}” (plain or markdown)")
     return parsed
+
+
+def _resolve_line_hyphens(parsed: ParsedInterview) -> None:
+    texts = [parsed.lede, *(p for turn in parsed.turns for p in turn.paragraphs)]
+    resolved = iter(t.resolve_line_hyphens(texts))
+    parsed.lede = next(resolved)
+    for turn in parsed.turns:
+        turn.paragraphs = [next(resolved) for _ in turn.paragraphs]
 
 
 _QA_LABELS = {

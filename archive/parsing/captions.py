@@ -93,6 +93,9 @@ def parse_vtt(source: str) -> ParsedInterview:
     if not re.match(r"WEBVTT(?:[ \t]|$)", first_line):
         raise ParseError("not a WebVTT file: the first line must be “WEBVTT”")
     lines, skipped, meta = [], [], {}
+    # Where the file names speakers with voice tags, "Word:" at the start of
+    # a cue is the speaker's own words ("Note: …"), not another speaker.
+    voices = bool(_VOICE.search(source))
     for number, block in blocks[1:]:
         if re.match(r"NOTE(?:[ \t]|$)", block[0]) and not lines:
             meta |= _note_metadata(block)
@@ -102,7 +105,7 @@ def parse_vtt(source: str) -> ParsedInterview:
         if start is None:
             skipped.append(number)
         else:
-            lines += _vtt_lines(text, start)
+            lines += _vtt_lines(text, start, prefixes=not voices)
     parsed = _interview(lines, "WebVTT")
     parsed.title = meta.get("title", "")
     parsed.date = t.parse_date(meta.get("date", ""))
@@ -191,15 +194,17 @@ def _cue(number: int, block: list[str], name: str) -> tuple[float | None, str]:
     return None, "\n".join(block)
 
 
-def _vtt_lines(text: str, start: float) -> list[Line]:
-    """A WebVTT cue's words by speaker: each voice tag starts a speaker's part."""
+def _vtt_lines(text: str, start: float, *, prefixes: bool = True) -> list[Line]:
+    """A WebVTT cue's words by speaker: each voice tag starts a speaker's part
+    (and ``Name:`` prefixes do too, when ``prefixes``)."""
     lines = []
     voice, position = "", 0
     for m in _VOICE.finditer(text):
-        lines += _speaker_lines(_vtt_text(text[position : m.start()]), start, voice)
+        part = _vtt_text(text[position : m.start()])
+        lines += _speaker_lines(part, start, voice, prefixes=prefixes)
         voice = _vtt_text(m[1] or "")
         position = m.end()
-    lines += _speaker_lines(_vtt_text(text[position:]), start, voice)
+    lines += _speaker_lines(_vtt_text(text[position:]), start, voice, prefixes=prefixes)
     return lines
 
 
@@ -208,12 +213,15 @@ def _vtt_text(text: str) -> str:
     return html.unescape(_VTT_TAG.sub("", text))
 
 
-def _speaker_lines(text: str, start: float | None, speaker: str = "") -> list[Line]:
-    """The words of one cue, split where a line starts with a speaker prefix."""
+def _speaker_lines(
+    text: str, start: float | None, speaker: str = "", *, prefixes: bool = True
+) -> list[Line]:
+    """The words of one cue, split where a line starts with a speaker prefix
+    (unless ``prefixes`` is off)."""
     lines = [Line(speaker, "", start)]
     for row in text.split("\n"):
         row = t.trim(row)
-        named = _prefix(row)
+        named = _prefix(row) if prefixes else None
         if named:
             name, row = named
             lines.append(Line(name, "", start))

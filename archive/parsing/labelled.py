@@ -108,6 +108,8 @@ def split_label(paragraph: str) -> tuple[str, str] | None:
     words = label.replace("\u00a0", " ").split()
     if label.casefold() in _NOT_NAMES:
         return None
+    if t.is_role_description(label) and words[0][0].isupper():
+        return label, m["rest"]
     for word in words:
         # "Guest 2", "Speaker 1": a number after a name is part of it.
         if not (word[0].isupper() or word.casefold() in _PARTICLES or word.isdigit()):
@@ -205,6 +207,11 @@ def parse_labelled(source: str, *, hearing: bool = False) -> ParsedInterview:
         words = {w.strip(".").casefold() for w in label.split()} - t.TITLES
         if candidates[label] > 1 or key in declared or words <= declared:
             return True
+        if label.isupper() and len(label.split()) >= 2:
+            # "BO CHEN: Hi." once, in a file whose header named others: a
+            # full name in capitals is someone speaking, not prose.
+            undeclared.append(label)
+            return True
         # Someone who speaks once ("MALE VOICE:", "JASON HOWELL:" before
         # "JASON:"), written the way this file writes its speakers; a
         # mixed-case word once ("Anyway:", "Three:") is more likely prose,
@@ -216,6 +223,8 @@ def parse_labelled(source: str, *, hearing: bool = False) -> ParsedInterview:
         return bool(parsed.turns) and len(label.split()) > 1 and not label.isupper()
 
     lede: list[str] = []
+    caps_titles: list[str] = []
+    undeclared: list[str] = []
     current: ParsedTurn | None = None
     for block, found in zip(blocks, splits, strict=True):
         if found and not found[1]:
@@ -233,11 +242,18 @@ def parse_labelled(source: str, *, hearing: bool = False) -> ParsedInterview:
             if text := strip_time(block)[1]:
                 t.append_paragraph(current.paragraphs, text)
         else:
-            _read_header_block(parsed, block, split_label(block), lede)
+            _read_header_block(parsed, block, split_label(block), lede, caps_titles)
 
     if not parsed.turns:
         raise ParseError(
             "no speaker turns found (expected paragraphs like “Name: what they said”)"
+        )
+    if not parsed.title and caps_titles:
+        parsed.title = caps_titles[-1]
+    for label in dict.fromkeys(undeclared):
+        parsed.warnings.append(
+            f"“{t.display_name(label)}” speaks but is not among the people the "
+            "header names: check the name"
         )
     _take_trailer(parsed)
     if lede:
@@ -257,6 +273,7 @@ def _read_header_block(
     block: str,
     found: tuple[str, str] | None,
     lede: list[str],
+    caps_titles: list[str],
 ) -> None:
     """One paragraph before the first turn: metadata, or lede if it is prose."""
     if found:
@@ -278,10 +295,34 @@ def _read_header_block(
     if date := t.parse_date(block):
         parsed.date = parsed.date or date
         return
+    if m := _HEADING.match(block):
+        parsed.title = parsed.title or t.trim(m["title"].strip("*_"))
+        return
+    if _caps_title(block):
+        # Letterhead comes first, the title last: the one nearest the
+        # turns is kept, and used only if nothing else names a title.
+        caps_titles.append(t.display_name(block))
+        return
     # Short lines (an organisation's name, "Transcript") are letterhead;
     # real sentences before the first turn introduce the interview.
     if len(block) > 120 or (block.endswith((".", "?", "!")) and len(block.split()) > 8):
         lede.append(block)
+
+
+_HEADING = re.compile(r"^#{1,3}[ \t]+(?P<title>\S.*?)[ \t#]*$")
+# Capitals that head a transcript but are not its title.
+_LETTERHEAD = {"transcript", "event transcript", "full transcript", "proceedings"}
+
+
+def _caps_title(block: str) -> bool:
+    """A line of three or more words in capitals ("NORMS AFTER THE HACK")."""
+    return (
+        "\n" not in block
+        and 3 <= len(block.split()) <= 20
+        and block.isupper()
+        and not block.endswith(".")
+        and block.casefold() not in _LETTERHEAD
+    )
 
 
 def _header_field(parsed: ParsedInterview, key: str, value: str) -> None:

@@ -82,9 +82,57 @@ def paragraphs(text: str) -> list[list[str]]:
     return blocks
 
 
+# Where a line broke after a hyphen inside a word; ``resolve_line_hyphens``
+# decides, once the whole text is known, whether the hyphen stays.
+LINE_HYPHEN = "\ue000"
+# A dash attached to the word before it ("assets--"), not a spaced one
+# ("Look —"), which keeps its space.
+_ENDS_IN_DASH = re.compile(r"(?<=\w)(?:--|[\u2013\u2014])$")
+_ENDS_IN_HYPHEN = re.compile(r"\w-$")
+
+
 def join_lines(lines: list[str]) -> str:
-    """A hard-wrapped paragraph back into one line."""
-    return " ".join(lines)
+    """A hard-wrapped paragraph back into one line.
+
+    A line that ends in a dash joins the next without a space
+    ("assets--" + "innovation"); one that ends in a hyphen after a letter
+    joins it with the hyphen marked (``LINE_HYPHEN``): "hard-nosed" keeps
+    it, a PDF's "integ-" + "rity" will not.
+    """
+    out = ""
+    for line in lines:
+        if not out:
+            out = line
+        elif _ENDS_IN_DASH.search(out) and line[:1].isalnum():
+            out += line
+        elif _ENDS_IN_HYPHEN.search(out) and line[:1].isalpha():
+            out = out[:-1] + LINE_HYPHEN + line
+        else:
+            out += " " + line
+    return out
+
+
+_MARKED_WORD = re.compile(rf"[\w{LINE_HYPHEN}]*{LINE_HYPHEN}[\w{LINE_HYPHEN}]*")
+
+
+def resolve_line_hyphens(texts: list[str]) -> list[str]:
+    """Each marked line-break hyphen dropped where the word it splits is
+    written whole elsewhere in ``texts`` (a PDF's soft hyphenation: "integ-
+    rity" beside "integrity"), kept otherwise ("hard-nosed", "al-Qaeda")."""
+    if not any(LINE_HYPHEN in text for text in texts):
+        return texts
+    words = {
+        w.casefold()
+        for text in texts
+        for w in re.findall(r"\w+", text.replace(LINE_HYPHEN, "-"))
+    }
+
+    def resolve(match: re.Match) -> str:
+        marked = match[0]
+        whole = marked.replace(LINE_HYPHEN, "")
+        return whole if whole.casefold() in words else marked.replace(LINE_HYPHEN, "-")
+
+    return [_MARKED_WORD.sub(resolve, text) for text in texts]
 
 
 def is_cut_mid_sentence(previous: str, following: str) -> bool:
@@ -167,9 +215,30 @@ _PLACEHOLDER = re.compile(
     r"|audience member|audience|narrator|announcer|moderator|panelist"
     r"|questioner|respondent|man|woman)"
     r"(?:[ _#-]*\d+|[ _#-]+[a-z])?"
-    r"|unknown|unidentified|crosstalk|unknown[ _]\d+|unidentified[ _]\d+",
+    r"|unknown|unidentified|crosstalk|unknown[ _]\d+|unidentified[ _]\d+"
+    r"|(?:a[ _])?member[ _]of[ _](?:the[ _])?(?:audience|public|press)",
     re.IGNORECASE,
 )
+
+
+# Labels that describe a speaker by role rather than name, in lower case
+# after the first word: "Announcer offscreen", "Unidentified speaker",
+# "Member of the audience". Their first word is one of these.
+ROLE_NOUNS = frozenset(
+    {
+        "announcer", "narrator", "unidentified", "unknown", "member", "audience",
+        "voice", "questioner", "reporter", "caller", "participant", "speaker",
+        "interpreter", "translator", "moderator", "host", "guest", "male",
+        "female", "off-camera", "offscreen",
+    }
+)  # fmt: skip
+
+
+def is_role_description(label: str) -> bool:
+    """ "Announcer offscreen", "Member of the audience": a speaker named by
+    role, words in lower case after the first (up to five words)."""
+    words = label.split()
+    return 1 < len(words) <= 5 and words[0].casefold() in ROLE_NOUNS
 
 
 def is_placeholder_name(name: str) -> bool:
