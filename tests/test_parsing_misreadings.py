@@ -158,3 +158,58 @@ def test_a_hearing_record_is_detected_from_its_labels():
         "Ms. LEE",
         "Mr. JONES",
     ]
+
+
+# Questions, answers and remarks ---------------------------------------------------
+
+
+def test_a_long_introduction_with_a_question_inside_is_a_remark():
+    intro = (
+        "Welcome to the programme. Why does this matter? Because every state now "
+        "has a cyber command, and the rules are unwritten, and we have spent the "
+        "last year talking to the people who write them, in capitals and in "
+        "companies, about what they expect of each other and of us."
+    )
+    parsed = parse(
+        "Host: Ann Lee\n\nGuest: Bo Chen\n\n"
+        f"Ann Lee: {intro}\n\nBo Chen: Glad to be here.\n\n"
+        "Ann Lee: So, what is a norm?\n\nBo Chen: An expectation.\n"
+    )
+    assert [turn.kind for turn in parsed.turns] == [
+        "remark",
+        "remark",
+        "question",
+        "answer",
+    ]
+
+
+def test_an_opening_statement_is_a_remark_and_a_reply_to_a_question_an_answer():
+    parsed = parse(
+        "Chairman SMITH. The committee will come to order. We meet on election "
+        "security. Who is responsible? That is today's subject, and I thank the "
+        "witnesses for appearing before us this morning.\n\n"
+        "Mr. JONES. Thank you, Mr. Chairman.\n\n"
+        "Chairman SMITH. How many states have paper ballots?\n\n"
+        "Mr. JONES. Five.\n"
+    )
+    assert [turn.kind for turn in parsed.turns] == [
+        "remark",
+        "remark",
+        "question",
+        "answer",
+    ]
+
+
+def test_a_request_in_the_last_sentence_is_a_question():
+    parsed = parse(
+        "Ann Lee: You wrote a book on this. Can you talk about the main argument.\n\n"
+        "Bo Chen: Gladly.\n\n"
+        "Ann Lee: I want to talk about the history first, and then we'll turn to "
+        "what comes next.\n\nBo Chen: Sure.\n"
+    )
+    assert [turn.kind for turn in parsed.turns] == [
+        "question",
+        "answer",
+        "remark",
+        "remark",
+    ]

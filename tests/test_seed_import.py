@@ -1,5 +1,7 @@
 """The two seed interviews, imported as `make run` imports them, turn by turn."""
 
+import itertools
+
 import pytest
 
 from archive.models import Speaker
@@ -74,7 +76,16 @@ def test_podcast_paragraphs_split_by_page_breaks_come_back_whole(podcast, joined
 
 def test_podcast_kinds_maurer_answers_haenle_asks(podcast):
     turns = _turns(podcast)
-    assert all(t.kind == "answer" for t in turns if t.speaker.name == "Tim Maurer")
+    # Each reply to a question is an answer; a reply to a remark, and the
+    # closing "Thank you, Paul", are remarks.
+    for before, turn in itertools.pairwise(turns):
+        if turn.speaker.name == "Tim Maurer":
+            expected = "answer" if before.kind == "question" else "remark"
+            assert turn.kind == expected, turn.body[:60]
+    assert [t.kind for t in turns if t.speaker.name == "Tim Maurer"].count(
+        "answer"
+    ) == 10
+    assert turns[-2].kind == "remark"  # "Thank you, Paul. And I look forward…"
     haenle = [t for t in turns if t.speaker.name == "Paul Haenle"]
     for turn in haenle:
         if "?" in turn.body:

@@ -328,39 +328,53 @@ def _canonical_case(name: str, declared: list[str]) -> str:
 QUESTIONING_ROLES = {"host", "interviewer", "moderator"}
 # A host's turn can ask without a question mark: "I wanted to ask you if you
 # would just define cybersecurity for our listeners."
+# Asking someone else to speak; "I want to talk about …" asks nothing.
 _REQUEST = re.compile(
-    r"\b(?:ask(?:ing)? you|tell us|talk (?:to us )?(?:a bit )?about|could you|can you|"
-    r"would you (?!like)|if you would|explain|describe|walk us through)\b",
+    r"\b(?:ask(?:ing)? you|tell us|could you|can you|would you (?!like)"
+    r"|if you would|walk us through)\b",
     re.IGNORECASE,
 )
 ANSWERING_ROLES = {"guest", "interviewee", "panelist", "witness"}
+# What may follow a question in the same turn and still leave it asked:
+# "What do you make of it? Briefly."
+_AFTER_QUESTION_WORDS = 12
+
+
+def asks(paragraphs: list[str]) -> bool:
+    """Whether a turn ends by asking: a "?" in its last paragraph with at
+    most a few words after it, or a request ("can you talk about …") in its
+    last sentence."""
+    if not paragraphs:
+        return False
+    last = paragraphs[-1].strip()
+    if "?" in last:
+        after = last.rsplit("?", 1)[1]
+        if len(after.split()) <= _AFTER_QUESTION_WORDS:
+            return True
+    sentences = re.split(r"(?<=[.!?])\s+", last)
+    return bool(_REQUEST.search(sentences[-1]))
 
 
 def classify_kinds(parsed: ParsedInterview) -> None:
     """Question, answer or remark for each turn the parser left unclassified.
 
-    Guests answer; hosts and interviewers ask when their turn asks something.
-    Without roles, a turn that asks is a question and the next speaker's
-    reply is an answer.
+    A turn is a question only when it ends by asking one (its last sentence
+    asks, or asks the other to talk about something): an opening statement
+    or a host's long introduction with a question somewhere inside is a
+    remark. A reply to a question by someone else is an answer, whoever
+    gives it; everything else is a remark.
     """
-    roles = {p.name.casefold(): p.role for p in parsed.participants}
     previous: ParsedTurn | None = None
     for turn in parsed.turns:
         if turn.kind:
             previous = turn
             continue
-        role = roles.get(turn.speaker.casefold(), "")
-        asks = "?" in turn.body or bool(_REQUEST.search(turn.body))
-        if role in ANSWERING_ROLES:
-            turn.kind = "answer"
-        elif role in QUESTIONING_ROLES:
-            turn.kind = "question" if asks else "remark"
-        elif asks:
+        if asks(turn.paragraphs):
             turn.kind = "question"
         elif (
             previous
             and previous.kind == "question"
-            and previous.speaker != turn.speaker
+            and name_key(previous.speaker) != name_key(turn.speaker)
         ):
             turn.kind = "answer"
         else:
