@@ -94,9 +94,12 @@ _FORMAT_NAMES = {
     "labels": "Speaker labels (“Name: text”)",
     "hearing": "Hearing record",
     "qa": "Q&A without names",
+    "rev": "Rev.com text (“Name (00:01:23):”)",
+    "otter": "Otter.ai text (“Name  0:03”)",
     "vtt": "WebVTT captions",
     "srt": "SRT captions",
-    "json": "JSON",
+    "sbv": "YouTube SBV captions",
+    "json": "JSON (ours, Oyez, WhisperX/pyannote segments)",
     "csv": "CSV",
 }
 

@@ -59,6 +59,8 @@ class Overrides:
     markup: str = ""
     interviewer: str = ""  # names for a Q&A that does not say who asks
     interviewee: str = ""
+    # Names for the ids a diarizer gives: {"SPEAKER_00": "Ann Lee"}.
+    speakers: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_options(cls, options: dict[str, str]) -> "Overrides":
@@ -82,10 +84,22 @@ class Overrides:
         )
 
     def as_meta(self) -> dict:
-        meta = {k: v for k, v in self.__dict__.items() if v}
+        meta = {k: v for k, v in self.__dict__.items() if v and k != "speakers"}
         if self.topics:
             meta["topics"] = list(self.topics)
+        if self.speakers:
+            meta["speakers"] = dict(self.speakers)
         return meta
+
+    def name_speakers(self, parsed: ParsedInterview) -> None:
+        """Give the people behind speaker ids ("SPEAKER_00") their names."""
+        names = {Speaker.name_key(k): v for k, v in self.speakers}
+        for person in parsed.participants:
+            if (name := names.get(Speaker.name_key(person.name))) is not None:
+                person.name, person.placeholder = name, False
+        for turn in parsed.turns:
+            if (name := names.get(Speaker.name_key(turn.speaker))) is not None:
+                turn.speaker = name
 
     def participants(self) -> list[parsing.ParsedSpeaker]:
         people = [(self.interviewer, "interviewer"), (self.interviewee, "guest")]
@@ -113,6 +127,7 @@ def read_source(
         else {"participants": []}
     )
     meta.update(overrides.as_meta())
+    meta.pop("speakers", None)
     parsed = parsing.parse(
         raw,
         filename=filename,
@@ -122,6 +137,7 @@ def read_source(
     )
     if not parsed.turns:
         raise ParseError("no turns found")
+    overrides.name_speakers(parsed)
     parsing.apply_metadata(parsed, meta)
     if not parsed.title:
         parsed.title = title_from_file_name(Path(filename))

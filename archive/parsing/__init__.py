@@ -14,7 +14,7 @@ import re
 
 from archive.markdown import escape_plain
 from archive.parsing import text as t
-from archive.parsing.captions import parse_srt, parse_vtt
+from archive.parsing.captions import is_sbv, parse_sbv, parse_srt, parse_vtt
 from archive.parsing.document import (
     NotATranscript,
     ParsedInterview,
@@ -27,6 +27,7 @@ from archive.parsing.labelled import parse_labelled, split_turn
 from archive.parsing.metadata import apply_metadata, read_front_matter, read_sidecar
 from archive.parsing.pages import remove_page_furniture
 from archive.parsing.qa import is_question, parse_qa
+from archive.parsing.services import parse_otter, parse_rev, service_format
 from archive.parsing.structured import parse_csv, parse_json
 
 __all__ = [
@@ -44,14 +45,28 @@ __all__ = [
 
 # Raised when the parsers read the same file differently, so that re-importing
 # an unchanged file applies the change.
-VERSION = "2"
+VERSION = "3"
 # Text formats first: front matter and markup detection apply to them.
-TEXT_FORMATS = ("labels", "hearing", "qa")
-FORMATS = (*TEXT_FORMATS, "vtt", "srt", "json", "csv")
-_BY_SUFFIX = {".vtt": "vtt", ".srt": "srt", ".json": "json", ".csv": "csv"}
+TEXT_FORMATS = ("labels", "hearing", "qa", "rev", "otter")
+FORMATS = (*TEXT_FORMATS, "vtt", "srt", "sbv", "json", "csv")
+_BY_SUFFIX = {
+    ".vtt": "vtt",
+    ".srt": "srt",
+    ".sbv": "sbv",
+    ".json": "json",
+    ".csv": "csv",
+}
 # What a directory import picks up.
 SUFFIXES = (".txt", ".text", ".md", ".markdown", ".docx", *_BY_SUFFIX)
-_READERS = {"vtt": parse_vtt, "srt": parse_srt, "json": parse_json, "csv": parse_csv}
+_READERS = {
+    "vtt": parse_vtt,
+    "srt": parse_srt,
+    "sbv": parse_sbv,
+    "json": parse_json,
+    "csv": parse_csv,
+    "rev": parse_rev,
+    "otter": parse_otter,
+}
 
 _MARKDOWN_SIGNS = re.compile(
     r"\*\*[^*\n]+\*\*|(?<![\w*])\*[^*\s][^*\n]*\*(?![\w*])|\[[^\]\n]+\]\([^)\s]+\)"
@@ -72,6 +87,8 @@ def structured_format(source: str, filename: str = "") -> str:
         return "json"
     if _SRT_START.match(head):
         return "srt"
+    if is_sbv(head):
+        return "sbv"
     return ""
 
 
@@ -132,7 +149,7 @@ def parse(
         # page furniture are gone.
         meta, source = read_front_matter(source)
         source = remove_page_furniture(source)
-        format = format or text_format(source)
+        format = format or service_format(source) or text_format(source)
     participants = [*participants, *meta["participants"]]
 
     if format in _READERS:

@@ -131,6 +131,41 @@ def _note_metadata(block: list[str]) -> dict[str, str]:
     return {m[1].lower(): t.trim(m[2]) for m in found}
 
 
+# YouTube's .sbv: "0:01:14.510,0:01:18.235" on a line, the text below.
+_SBV_TIMING = re.compile(
+    r"^(\d{1,2}):(\d{2}):(\d{2})\.(\d{3}),\d{1,2}:\d{2}:\d{2}\.\d{3}$"
+)
+
+
+def is_sbv(source: str) -> bool:
+    return bool(_SBV_TIMING.match(t.trim(source.lstrip().split("\n", 1)[0])))
+
+
+def parse_sbv(source: str) -> ParsedInterview:
+    """YouTube captions: ``>> NAME:`` marks a change of speaker, also inside
+    a cue; a cue without one goes on with the last speaker."""
+    lines: list[Line] = []
+    for number, block in _blocks(source):
+        m = _SBV_TIMING.match(block[0])
+        if not m:
+            if not lines:
+                raise ParseError(
+                    f"not an SBV file: line {number} should be a timing such as "
+                    "“0:01:14.510,0:01:18.235”"
+                )
+            lines += _speaker_lines(_sbv_text(block), None)
+            continue
+        hours, minutes, seconds, millis = map(int, m.groups())
+        start = hours * 3600 + minutes * 60 + seconds + millis / 1000
+        lines += _speaker_lines(_sbv_text(block[1:]), round(start, 3))
+    return _interview(lines, "SBV")
+
+
+def _sbv_text(rows: list[str]) -> str:
+    # ">>" inside a line starts another speaker's words: a line of its own.
+    return re.sub(r"[ \t]*>>", "\n>>", "\n".join(rows)).strip()
+
+
 def parse_srt(source: str) -> ParsedInterview:
     lines: list[Line] = []
     for number, block in _blocks(source):

@@ -232,10 +232,17 @@ def parse_labelled(source: str, *, hearing: bool = False) -> ParsedInterview:
             continue
         if found and is_turn_label(found[0], found[1]):
             label, rest, start = found
+            if current is not None and current.label == label and start is not None:
+                # Sonix, Descript and Trint head every paragraph with the
+                # speaker and a time: one speaker's paragraphs are one turn.
+                current.paragraphs.append(rest)
+                continue
             current = ParsedTurn(
                 speaker=label, label=label, paragraphs=[rest], start=start
             )
             parsed.turns.append(current)
+        elif current is not None and t.SERVICE_FOOTER.match(block):
+            continue  # "Transcribed by …": the service's, not anyone's words
         elif current is not None:
             # A time at the start of a later paragraph marks where the
             # recording is, not something anyone said.

@@ -53,6 +53,8 @@ def parse_json(source: str) -> ParsedInterview:
         return _archive_document(data)
     if isinstance(data, dict) and "transcript" in data:
         return _oyez(data)
+    if isinstance(data, dict) and isinstance(data.get("segments"), list):
+        return _diarized(data["segments"])
     if isinstance(data, dict) and _OYEZ_CASE_KEYS & data.keys():
         raise NotATranscript(
             "this is Oyez case metadata, not a transcript; the transcripts are "
@@ -193,6 +195,31 @@ def _rows_document(rows: list) -> ParsedInterview:
     parsed = build_interview(lines, one_paragraph=False)
     if not parsed.turns:
         raise ParseError(f"{NOT_A_TRANSCRIPT}: no entry has any text")
+    return parsed
+
+
+def _diarized(segments: list) -> ParsedInterview:
+    """WhisperX or pyannote output: segments with a speaker id ("SPEAKER_00"),
+    a start and the words. Ids stand for people the curator names (the
+    preview, or ``--speaker SPEAKER_00="Ann Lee"``)."""
+    lines = []
+    for number, segment in enumerate(segments, 1):
+        where = f"segment {number}"
+        if not isinstance(segment, dict) or "text" not in segment:
+            raise ParseError(f"{NOT_A_TRANSCRIPT}: {where} has no “text”")
+        speaker = segment.get("speaker")
+        lines.append(
+            Line(
+                # A segment the diarizer could not place continues the last.
+                speaker=t.trim(speaker) if isinstance(speaker, str) else "",
+                text=t.trim(_text(segment["text"], f"the text of {where}")),
+                start=_start(segment.get("start"), where),
+            )
+        )
+    parsed = build_interview(lines, one_paragraph=True)
+    if not parsed.turns:
+        raise ParseError(f"{NOT_A_TRANSCRIPT}: no segment has any text")
+    parsed.format = "json"
     return parsed
 
 

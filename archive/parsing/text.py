@@ -82,6 +82,13 @@ def paragraphs(text: str) -> list[list[str]]:
     return blocks
 
 
+# What transcription services append to an export: not anyone's words.
+SERVICE_FOOTER = re.compile(
+    r"^(?:transcribed by\b|transcription by\b|this transcript was (?:exported|"
+    r"generated|created)\b|trial transcript\b|powered by\b)",
+    re.IGNORECASE,
+)
+
 # Where a line broke after a hyphen inside a word; ``resolve_line_hyphens``
 # decides, once the whole text is known, whether the hyphen stays.
 LINE_HYPHEN = "\ue000"

@@ -90,6 +90,15 @@ class Command(BaseCommand):
             "--interviewee", default="", help="who answers, in a Q&A that does not say"
         )
         parser.add_argument(
+            "--speaker",
+            action="append",
+            default=[],
+            dest="speakers",
+            metavar='ID="Name"',
+            help='name a diarized speaker id: --speaker SPEAKER_00="Ann Lee" '
+            "(repeat for each)",
+        )
+        parser.add_argument(
             "--no-progress", action="store_true", help="no progress bar"
         )
 
@@ -113,6 +122,12 @@ class Command(BaseCommand):
                 "--title, --date, --series, --medium, --topic and --update need "
                 "exactly one file"
             )
+        speakers = []
+        for given in options["speakers"]:
+            speaker_id, _, name = given.partition("=")
+            if not speaker_id.strip() or not name.strip().strip('"'):
+                raise CommandError(f'--speaker {given!r}: use ID="Name"')
+            speakers.append((speaker_id.strip(), name.strip().strip('"')))
         overrides = Overrides(
             title=options["title"],
             date=parse_date(date) if date else "",
@@ -123,6 +138,7 @@ class Command(BaseCommand):
             markup=options["markup"],
             interviewer=options["interviewer"],
             interviewee=options["interviewee"],
+            speakers=tuple(speakers),
         )
 
         show_progress = len(files) > 1 and not options["no_progress"]
