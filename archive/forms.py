@@ -96,6 +96,7 @@ _FORMAT_NAMES = {
     "qa": "Q&A without names",
     "rev": "Rev.com text (“Name (00:01:23):”)",
     "otter": "Otter.ai text (“Name  0:03”)",
+    "event": "Event transcript (NAME in capitals on its own line)",
     "vtt": "WebVTT captions",
     "srt": "SRT captions",
     "sbv": "YouTube SBV captions",

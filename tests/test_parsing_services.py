@@ -166,3 +166,64 @@ def test_every_format_can_be_chosen():
         assert name in FORMATS
     assert parse(REV, format="rev").format == "rev"
     assert parse(OTTER, format="otter").format == "otter"
+
+
+EVENT = (
+    "THE CENTER FOR POLICY STUDIES\n\nNORMS IN CYBERSPACE: WHAT COMES NEXT\n\n"
+    "Washington, D.C.\n\nTuesday, March 5, 2019\n\nPARTICIPANTS:\n\n"
+    "ANN LEE\nSenior Fellow, Center for Policy Studies\n\n"
+    "BO CHEN\nDirector, Cyber Program\n\n* * * * *\n\nP R O C E E D I N G S\n\n"
+    "MS. LEE\nGood morning, everyone, and welcome. We are here to talk about\n"
+    "norms.\n\nBo, let me start with you. Where do the talks stand?\n\n"
+    "MR. CHEN\nThank you, Ann. The talks are stalled. The parties disagree on\n"
+    "attribution.\n- 2 -\nBut there is progress on hospitals.\n\n"
+    "MS. LEE\nThank you. That is all we have time for.\n\n* * * * *\n"
+)
+
+
+def test_an_event_transcript_from_a_pdf():
+    parsed = parse(EVENT.encode(), filename="event.txt")
+    assert parsed.format == "event"
+    assert parsed.title == "Norms In Cyberspace: What Comes Next"
+    assert parsed.date == "2019-03-05"
+    people = {p.name: p.affiliation for p in parsed.participants}
+    assert people == {
+        "Ann Lee": "Senior Fellow, Center for Policy Studies",
+        "Bo Chen": "Director, Cyber Program",
+    }
+    assert [(s, p) for s, p, _ in turns(parsed)] == [
+        (
+            "Ann Lee",
+            [
+                "Good morning, everyone, and welcome. We are here to talk about norms.",
+                "Bo, let me start with you. Where do the talks stand?",
+            ],
+        ),
+        (
+            "Bo Chen",
+            [
+                "Thank you, Ann. The talks are stalled. The parties disagree on "
+                "attribution. But there is progress on hospitals."
+            ],
+        ),
+        ("Ann Lee", ["Thank you. That is all we have time for."]),
+    ]
+    assert [t.kind for t in parsed.turns] == ["question", "answer", "remark"]
+
+
+def test_a_word_documents_subtitle_is_no_speaker():
+    import io
+
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Cyber Norms Debate", style="Title")
+    document.add_paragraph("Debate: Should states hack back?", style="Subtitle")
+    for line in ["Ann Lee: Should they?", "Bo Chen: No.", "Ann Lee: Why not?"]:
+        document.add_paragraph(line)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    parsed = parse(buffer.getvalue(), filename="debate.docx")
+    assert parsed.title == "Cyber Norms Debate"
+    assert [p.name for p in parsed.participants] == ["Ann Lee", "Bo Chen"]
+    assert [s for s, _, _ in turns(parsed)] == ["Ann Lee", "Bo Chen", "Ann Lee"]

@@ -23,6 +23,7 @@ from archive.parsing.document import (
     ParseError,
 )
 from archive.parsing.docx import docx_to_text
+from archive.parsing.event import looks_like_event, parse_event
 from archive.parsing.labelled import parse_labelled, split_turn
 from archive.parsing.metadata import apply_metadata, read_front_matter, read_sidecar
 from archive.parsing.pages import remove_page_furniture
@@ -47,7 +48,7 @@ __all__ = [
 # an unchanged file applies the change.
 VERSION = "3"
 # Text formats first: front matter and markup detection apply to them.
-TEXT_FORMATS = ("labels", "hearing", "qa", "rev", "otter")
+TEXT_FORMATS = ("labels", "hearing", "qa", "rev", "otter", "event")
 FORMATS = (*TEXT_FORMATS, "vtt", "srt", "sbv", "json", "csv")
 _BY_SUFFIX = {
     ".vtt": "vtt",
@@ -66,6 +67,7 @@ _READERS = {
     "csv": parse_csv,
     "rev": parse_rev,
     "otter": parse_otter,
+    "event": parse_event,
 }
 
 _MARKDOWN_SIGNS = re.compile(
@@ -103,6 +105,8 @@ def text_format(source: str) -> str:
     hearing = sum(1 for b in blocks if split_turn(b, hearing=True))
     if hearing >= 2 and hearing >= len(blocks) / 2:
         return "hearing"
+    if looks_like_event(source):
+        return "event"
     return "qa"
 
 

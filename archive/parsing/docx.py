@@ -32,10 +32,25 @@ def docx_to_text(data: bytes) -> str:
     blocks: list[str] = []
     for item in document.iter_inner_content():
         if isinstance(item, Paragraph):
-            blocks.append(_paragraph(item))
+            blocks.append(_styled_block(item))
         elif isinstance(item, Table):
             blocks += _table(item)
     return "\n\n".join(block for block in blocks if block)
+
+
+def _styled_block(paragraph: Paragraph) -> str:
+    """A paragraph, with Word's Title style as a heading (the title) and its
+    Subtitle in italics: "Debate: Should states hack back?" under a title is
+    no turn by someone called Debate."""
+    text = _paragraph(paragraph)
+    style = (paragraph.style.name if paragraph.style is not None else "").casefold()
+    if not text:
+        return text
+    if style == "title":
+        return "# " + text.replace("**", "")
+    if style == "subtitle":
+        return "*" + text.replace("**", "").strip("*") + "*"
+    return text
 
 
 def _paragraph(paragraph: Paragraph) -> str:
