@@ -304,10 +304,10 @@ class TurnInline(admin.TabularInline):
     # its blank row or an "Add another Turn" link. About 4,000 rows of ten
     # fields is what DATA_UPLOAD_MAX_NUMBER_FIELDS (40,000) accepts.
     max_num = 4_000
-    readonly_fields = ["anchor"]
+    readonly_fields = ["on_page"]
     fields = [
         "position",
-        "anchor",
+        "on_page",
         "speaker",
         "label",
         "kind",
@@ -320,8 +320,22 @@ class TurnInline(admin.TabularInline):
     view_on_site = False
     show_change_link = False
 
+    class Media:
+        css = {"all": ["archive/admin.css"]}
+
+    @admin.display(description="#")
+    def on_page(self, obj):
+        """The turn's number, linking to its place on the public page."""
+        if not obj.pk:
+            return "—"
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">#{}</a>',
+            obj.get_absolute_url(),
+            obj.anchor,
+        )
+
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("speaker")
+        return super().get_queryset(request).select_related("speaker", "interview")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "speaker":
@@ -890,6 +904,7 @@ class TurnAdmin(admin.ModelAdmin):
         "mark_remark",
         "feature",
         "merge_into_first",
+        "split",
     ]
 
     @admin.display(description="turn")
@@ -945,6 +960,10 @@ class TurnAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
+    @admin.action(description="Split in two at a paragraph")
+    def split(self, request, queryset):
+        return _split_turn(self, request, queryset)
+
     @admin.action(description="Merge into the first selected turn")
     def merge_into_first(self, request, queryset):
         turns = list(queryset.order_by("interview_id", "position", "anchor"))
@@ -967,6 +986,51 @@ class TurnAdmin(admin.ModelAdmin):
             "now lead there.",
             messages.SUCCESS,
         )
+
+
+def _split_turn(modeladmin, request, queryset):
+    """The "split" action: choose the paragraph where the second turn begins."""
+    turns = list(queryset.select_related("interview", "speaker")[:2])
+    if len(turns) != 1:
+        modeladmin.message_user(request, "Select one turn to split.", messages.ERROR)
+        return None
+    turn = turns[0]
+    paragraphs = [p for p in turn.body.split("\n\n") if p.strip()]
+    if len(paragraphs) < 2:
+        modeladmin.message_user(
+            request,
+            f"{turn} has one paragraph: split it by editing it into two first.",
+            messages.ERROR,
+        )
+        return None
+    error = ""
+    if "split" in request.POST:
+        at = request.POST.get("at", "")
+        if at.isdigit() and 0 < int(at) < len(paragraphs):
+            before = Revision.snapshot(turn)
+            rest = turn.split(int(at))
+            Revision.record(turn, before, user=request.user)
+            Revision.record(rest, None, user=request.user)
+            modeladmin.message_user(
+                request,
+                f"Split: #{turn.anchor} keeps the start; the rest is #{rest.anchor}.",
+                messages.SUCCESS,
+            )
+            return None
+        error = "Choose where the new turn begins."
+    return TemplateResponse(
+        request,
+        "admin/archive/turn/split.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": "Split a turn",
+            "opts": modeladmin.model._meta,
+            "turn": turn,
+            "paragraphs": paragraphs,
+            "error": error,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        },
+    )
 
 
 @admin.register(Revision)
@@ -1063,5 +1127,7 @@ class SeriesAdmin(admin.ModelAdmin):
 
 
 admin.site.site_header = "Cyber-policy interview archive"
+# The sidebar takes a third of a laptop screen that long transcripts need.
+admin.site.enable_nav_sidebar = False
 admin.site.site_title = "Archive admin"
 admin.site.index_title = "Curate the archive"

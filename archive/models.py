@@ -736,6 +736,9 @@ class Turn(models.Model):
         null=True, blank=True, help_text="Start time in seconds, for recordings."
     )
     version = models.PositiveIntegerField(default=0, editable=False)
+    # Anchors of turns joined into this one: the page keeps an empty target
+    # for each, so that an old "#t-<anchor>" link still lands on the words.
+    joined_anchors = models.JSONField(default=list, blank=True, editable=False)
 
     objects = TurnQuerySet.as_manager()
 
@@ -752,7 +755,9 @@ class Turn(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.interview_id} #{self.anchor}: {self.body[:60]}"
+        # The admin's caption for each row of a transcript.
+        who = self.speaker.name if self.speaker_id else "nobody yet"
+        return f"Turn {self.position} · #{self.anchor} · {who}"
 
     def save(self, *args, **kwargs):
         self.body_html = markdown.render(self.body)
@@ -786,11 +791,42 @@ class Turn(models.Model):
         if target.pk == self.pk or target.interview_id != self.interview_id:
             raise ValueError("A turn merges only into another turn of its interview.")
         target.body = f"{target.body.rstrip()}\n\n{self.body.strip()}"
+        target.joined_anchors = [
+            *target.joined_anchors,
+            self.anchor,
+            *self.joined_anchors,
+        ]
         target.save()
         FeaturedQuote.objects.filter(turn=self).update(turn=target)
         Turn.objects.filter(pk=self.pk).delete(successor=target)
         Interview.objects.filter(pk=self.interview_id).update(edited_at=timezone.now())
         self.interview.refresh_turn_count()
+
+    @transaction.atomic
+    def split(self, at: int) -> "Turn":
+        """Split before paragraph ``at`` (1 or more): this turn keeps its
+        anchor and the paragraphs before; a new turn, with a new anchor and
+        the same speaker, takes the rest and follows it."""
+        paragraphs = [p for p in self.body.split("\n\n") if p.strip()]
+        if not 0 < at < len(paragraphs):
+            raise ValueError("A turn splits between two of its paragraphs.")
+        Turn.objects.filter(
+            interview_id=self.interview_id, position__gt=self.position
+        ).update(position=F("position") + 1)
+        rest = Turn(
+            interview_id=self.interview_id,
+            position=self.position + 1,
+            speaker_id=self.speaker_id,
+            label=self.label,
+            kind=self.kind,
+            body="\n\n".join(paragraphs[at:]),
+        )
+        self.body = "\n\n".join(paragraphs[:at])
+        self.save()
+        rest.save()
+        Interview.objects.filter(pk=self.interview_id).update(edited_at=timezone.now())
+        self.interview.refresh_turn_count()
+        return rest
 
     def question(self) -> "Turn | None":
         """The nearest question before this turn in its interview."""

@@ -268,6 +268,23 @@ def test_admin_edit_shows_up_in_search(page):
     assert page.locator(".hit mark").first.inner_text().lower() == "zyxwvut"
 
 
+def test_the_admins_transcript_table_fits_a_1280_pixel_screen(browser, site):
+    page = new_page(browser, site, viewport={"width": 1280, "height": 900})
+    log_in(page)
+    page.goto("/admin/archive/interview/?q=cyber-norms")
+    page.click("#result_list tbody tr th a")
+    page.wait_for_selector(".inline-group .tabular")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    # Each text box grows with its text: a long answer's is taller.
+    heights = page.eval_on_selector_all(
+        "td.field-body textarea",
+        "els => els.filter(e => e.value).map(e => [e.value.length, e.offsetHeight])",
+    )
+    longest, shortest = max(heights), min(heights)
+    assert longest[1] > shortest[1] * 2
+    page.context.close()
+
+
 # Layouts and modes ----------------------------------------------------------------
 
 

@@ -214,3 +214,67 @@ def test_long_passage_link_uses_start_and_end(talk):
         text_fragment(words) == "one%20two%20three%20four,nine%20ten%20eleven%20twelve"
     )
     assert text_fragment("state-run, hacked") == "state%2Drun%2C%20hacked"
+
+
+# Splitting and joining turns ---------------------------------------------------
+
+
+def test_a_joined_turns_old_anchor_still_lands_on_its_words(talk, client):
+    first, second = turn_of(talk, 2), turn_of(talk, 4)
+    second.merge_into(first)
+    page = client.get(talk.get_absolute_url()).content.decode()
+    # The old "#t-<anchor>" is an empty target inside the turn that has the words.
+    article = page[page.index(f'id="t-{first.anchor}"') :]
+    article = article[: article.index("</article>")]
+    assert f'<span id="t-{second.anchor}" class="turn__joined"></span>' in article
+    assert "Espionage is where agreement is hardest." in article
+
+
+def test_splitting_a_turn_keeps_its_anchor_and_gives_the_rest_a_new_one(talk, client):
+    turn = turn_of(talk, 2)
+    turn.body = "First point.\n\nSecond point.\n\nThird point."
+    turn.save()
+    later = turn_of(talk, 3)
+    rest = turn.split(2)
+    turn.refresh_from_db()
+    later.refresh_from_db()
+    assert turn.body == "First point.\n\nSecond point."
+    assert rest.body == "Third point."
+    assert rest.anchor > max(a for a in [turn.anchor, later.anchor])
+    assert (turn.position, rest.position, later.position) == (2, 3, 4)
+    assert rest.speaker_id == turn.speaker_id
+    talk.refresh_from_db()
+    assert talk.turn_count == 5
+    page = client.get(talk.get_absolute_url()).content.decode()
+    assert page.index(f'id="t-{turn.anchor}"') < page.index(f'id="t-{rest.anchor}"')
+    assert page.index(f'id="t-{rest.anchor}"') < page.index(f'id="t-{later.anchor}"')
+
+
+def test_admin_split_action_asks_where_then_splits(talk, admin_client):
+    from archive.models import Revision
+
+    turn = turn_of(talk, 2)
+    turn.body = "First point.\n\nSecond point."
+    turn.save()
+    url = reverse("admin:archive_turn_changelist")
+    asked = admin_client.post(url, {"action": "split", "_selected_action": [turn.pk]})
+    assert asked.status_code == 200
+    assert "Start the new turn here" in asked.content.decode()
+    done = admin_client.post(
+        url,
+        {"action": "split", "_selected_action": [turn.pk], "at": "1", "split": "Split"},
+    )
+    assert done.status_code == 302
+    assert Turn.objects.get(pk=turn.pk).body == "First point."
+    assert Turn.objects.filter(interview=talk, body="Second point.").exists()
+    assert Revision.objects.filter(turn_id=turn.pk).exists()
+
+
+def test_admin_transcript_rows_are_captioned_and_link_to_the_page(talk, admin_client):
+    content = admin_client.get(
+        f"/admin/archive/interview/{talk.pk}/change/"
+    ).content.decode()
+    turn = turn_of(talk, 2)
+    assert f"Turn 2 · #{turn.anchor} · Tim Maurer" in content
+    assert f'href="/interviews/{talk.slug}/#t-{turn.anchor}"' in content
+    assert "archive/admin.css" in content

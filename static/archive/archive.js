@@ -198,7 +198,9 @@
 
   function targetTurn(hash) {
     var match = /^#(t-\d+)/.exec(hash);
-    return match ? document.getElementById(match[1]) : null;
+    var found = match ? document.getElementById(match[1]) : null;
+    /* A joined turn's old anchor is an empty mark inside the turn. */
+    return found ? found.closest(".turn") : null;
   }
 
   /* Land with the question above the answer in view, not flush at the top. */
