@@ -153,6 +153,24 @@ class ImportOptionsForm(forms.Form):
         help_text="Comma-separated; new ones are created.",
     )
 
+    speakers = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Names for speaker ids",
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+        help_text="For diarized transcripts: one per line, “SPEAKER_00 = Ann Lee”.",
+    )
+
+    def clean_speakers(self):
+        text = self.cleaned_data.get("speakers", "")
+        for line in text.splitlines():
+            speaker_id, equals, name = line.partition("=")
+            if line.strip() and not (equals and speaker_id.strip() and name.strip()):
+                raise forms.ValidationError(
+                    f"“{line.strip()[:60]}”: write each as “SPEAKER_00 = Ann Lee”."
+                )
+        return text
+
     def clean_date(self):
         date = self.cleaned_data.get("date", "").strip()
         if date and not parse_date(date):

@@ -66,6 +66,11 @@ class Overrides:
     def from_options(cls, options: dict[str, str]) -> "Overrides":
         """From the admin's options (all strings; topics comma-separated)."""
         topics = options.get("topics", "").replace("\n", ",").split(",")
+        speakers = []
+        for line in options.get("speakers", "").splitlines():
+            speaker_id, _, name = line.partition("=")
+            if speaker_id.strip() and name.strip():
+                speakers.append((speaker_id.strip(), name.strip().strip('"')))
         return cls(
             **{
                 name: options.get(name, "")
@@ -81,6 +86,7 @@ class Overrides:
                 )
             },
             topics=tuple(t.strip() for t in topics if t.strip()),
+            speakers=tuple(speakers),
         )
 
     def as_meta(self) -> dict:

@@ -94,3 +94,29 @@ def test_the_command_line_sets_medium_and_topics(db, tmp_path):
         "Espionage",
         "Sovereignty",
     ]
+
+
+def test_the_import_page_names_diarized_speaker_ids(admin_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    segments = {
+        "segments": [
+            {"speaker": "SPEAKER_00", "start": 0, "text": "Is it a norm?"},
+            {"speaker": "SPEAKER_01", "start": 2, "text": "It is becoming one."},
+        ]
+    }
+    shown = preview(
+        admin_client,
+        upload=SimpleUploadedFile("wx.json", json.dumps(segments).encode()),
+        speakers="SPEAKER_00 = Ann Lee\nSPEAKER_01 = Bo Chen",
+    )
+    names = [p["person"].name for p in shown.context["preview"]["participants"]]
+    assert names == ["Ann Lee", "Bo Chen"]
+    assert admin_client.post(URL, save_data(shown, "_publish")).status_code == 302
+    interview = Interview.objects.get()
+    assert [t.speaker.name for t in interview.ordered_turns()] == ["Ann Lee", "Bo Chen"]
+
+
+def test_a_malformed_speaker_naming_is_refused_plainly(admin_client):
+    response = preview(admin_client, text=UNTITLED, speakers="SPEAKER_00 Ann Lee")
+    assert "write each as “SPEAKER_00 = Ann Lee”" in response.content.decode()
