@@ -34,6 +34,7 @@ from archive.forms import (
     pack_source,
 )
 from archive.importer import (
+    ImportRefused,
     Overrides,
     find_existing,
     import_fingerprint,
@@ -631,9 +632,15 @@ class InterviewAdmin(admin.ModelAdmin):
         people = match_speakers(parsed)
         mapping = SpeakerMappingForm(mapping_data, people=people)
         chosen = mapping.speakers() if mapping.is_bound and mapping.is_valid() else {}
-        existing = find_existing(
-            source_name=filename, parsed=parsed, source_text=parsed.source_text
-        )
+        try:
+            existing = find_existing(
+                source_name=filename,
+                parsed=parsed,
+                source_text=parsed.source_text,
+                update=options.get("update") or "",
+            )
+        except ImportRefused:
+            existing = None
         outcome = None
         try:
             outcome = _save(
@@ -805,6 +812,8 @@ def _save(parsed, source: bytes, filename: str, options: dict, **kwargs):
         import_hash=import_fingerprint(
             source, b"", Overrides.from_options(options).as_meta()
         ),
+        update=options.get("update") or "",
+        replace=bool(options.get("replace")),
         **kwargs,
     )
 

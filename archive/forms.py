@@ -12,7 +12,7 @@ from django.core import signing
 
 from archive import parsing
 from archive import search as archive_search
-from archive.models import Medium, Speaker
+from archive.models import Interview, Medium, Speaker
 from archive.parsing.text import parse_date
 
 
@@ -160,6 +160,25 @@ class ImportOptionsForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
         help_text="For diarized transcripts: one per line, “SPEAKER_00 = Ann Lee”.",
     )
+
+    update = forms.SlugField(
+        required=False,
+        label="Update interview",
+        help_text="The slug of the interview this transcript replaces; leave "
+        "empty to update one only when it is recognisably the same.",
+    )
+    replace = forms.BooleanField(
+        required=False,
+        label="Allow replacing most turns",
+        help_text="A re-import that would drop more than half of an interview's "
+        "turns (and break the links to them) stops unless this is ticked.",
+    )
+
+    def clean_update(self):
+        slug = self.cleaned_data.get("update", "")
+        if slug and not Interview.objects.filter(slug=slug).exists():
+            raise forms.ValidationError(f"There is no interview “{slug}”.")
+        return slug
 
     def clean_speakers(self):
         text = self.cleaned_data.get("speakers", "")

@@ -540,6 +540,13 @@ def _write(
     return interview
 
 
+def _rewritten(before: str, after: str) -> bool:
+    """Whether a turn's new text is other words, not a correction of its old
+    text (a corrected typo or a joined paragraph stays well above half)."""
+    matcher = difflib.SequenceMatcher(a=before, b=after)
+    return matcher.quick_ratio() < 0.5 or matcher.ratio() < 0.5
+
+
 def _date(text: str) -> tuple[datetime.date | None, str]:
     if not text:
         return None, DatePrecision.DAY
@@ -727,6 +734,7 @@ def _sync_turns(
     # Old turns whose words now live in a kept turn (a re-import that joins
     # two turns): their links lead there rather than to 410 Gone.
     merged: dict[int, list[int]] = {}
+    rewritten = 0
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
         pairs = min(a2 - a1, b2 - b1) if op in ("equal", "replace") else 0
         for old_turn, new_turn in zip(
@@ -734,16 +742,20 @@ def _sync_turns(
         ):
             new_turn.pk, new_turn.anchor = old_turn.pk, old_turn.anchor
             keep.append(new_turn)
+            if op == "replace" and _rewritten(old_turn.body, new_turn.body):
+                # Its anchor would now point at other words.
+                rewritten += 1
         if pairs and a2 - a1 > pairs:
             merged[old[a1 + pairs - 1].pk] = [t.pk for t in old[a1 + pairs : a2]]
         else:
             delete.extend(old[a1 + pairs : a2])
         create.extend(new[b1 + pairs : b2])
-    dropped = len(delete) + sum(len(pks) for pks in merged.values())
+    dropped = len(delete) + sum(len(pks) for pks in merged.values()) + rewritten
     if not replace and len(old) > 1 and dropped > REPLACE_SHARE * len(old):
         raise ImportRefused(
             f"this would replace {dropped} of the interview's {len(old)} turns, "
-            "and links to them would lead nowhere: is it the same interview? "
+            "and links to them would lead elsewhere or nowhere: is it the same "
+            "interview? "
             "Import it as a new one, or replace it deliberately (--replace)"
         )
     for successor, pks in merged.items():

@@ -120,3 +120,46 @@ def test_the_import_page_names_diarized_speaker_ids(admin_client):
 def test_a_malformed_speaker_naming_is_refused_plainly(admin_client):
     response = preview(admin_client, text=UNTITLED, speakers="SPEAKER_00 Ann Lee")
     assert "write each as “SPEAKER_00 = Ann Lee”" in response.content.decode()
+
+
+def test_the_import_page_can_name_the_interview_to_update(admin_client, tmp_path):
+    path = tmp_path / "first.txt"
+    path.write_text(UNTITLED)
+    call_command("import_transcript", str(path), stdout=StringIO(), stderr=StringIO())
+    slug = Interview.objects.get().slug
+    other = "Ann Lee: Is this a norm?\n\nMaurer: It is becoming one, slowly.\n"
+    shown = preview(
+        admin_client,
+        upload=SimpleUploadedFile("different-name.txt", other.encode()),
+        update=slug,
+    )
+    assert shown.context["preview"]["existing"].slug == slug
+    assert admin_client.post(URL, save_data(shown, "_publish")).status_code == 302
+    assert Interview.objects.count() == 1
+    assert "slowly" in Interview.objects.get().turns.last().body
+
+
+def test_the_import_page_refuses_to_replace_most_turns_unless_ticked(
+    admin_client, tmp_path
+):
+    first = "".join(
+        f"Ann Lee: Question {n}?\n\nBo Chen: Answer {n}.\n\n" for n in range(4)
+    )
+    shown = preview(admin_client, upload=SimpleUploadedFile("talk.txt", first.encode()))
+    admin_client.post(URL, save_data(shown, "_publish"))
+    second = "".join(
+        f"Ann Lee: Other {n}?\n\nBo Chen: Reply {n}.\n\n" for n in range(4)
+    )
+    shown = preview(
+        admin_client, upload=SimpleUploadedFile("talk.txt", second.encode())
+    )
+    refused = admin_client.post(URL, save_data(shown, "_publish"))
+    assert "this would replace" in refused.content.decode()
+    assert Interview.objects.get().turns.filter(body="Answer 0.").exists()
+    shown = preview(
+        admin_client,
+        upload=SimpleUploadedFile("talk.txt", second.encode()),
+        replace="on",
+    )
+    assert admin_client.post(URL, save_data(shown, "_publish")).status_code == 302
+    assert Interview.objects.get().turns.filter(body="Reply 0.").exists()
