@@ -209,9 +209,12 @@ def test_a_long_transcript_opens_and_saves_in_a_bounded_number_of_queries(
     # shows the bound is the same constant, not one fitted to the long one.
     interview = big_interview(turn_total)
     last = interview.turns.order_by("position").last()
+    # A long transcript is edited a window of rows at a time; the last
+    # window holds the last turn.
+    window = f"?rows={(turn_total - 1) // 150 * 150 + 1}"
 
     with django_assert_max_num_queries(40):
-        form = open_change_form(admin_client, interview)
+        form = admin_client.get(change_url(interview) + window)
     data = change_form_data(form)
     data[turn_field(form, last, "body")] = "The *last* word, corrected."
     # The blank row is there, so a curator can add a turn at the end.
@@ -221,7 +224,7 @@ def test_a_long_transcript_opens_and_saves_in_a_bounded_number_of_queries(
     data[f"{new_row}-speaker"] = str(last.speaker_id)
     data[f"{new_row}-body"] = "A turn added by hand."
     with django_assert_max_num_queries(40):
-        response = admin_client.post(change_url(interview), data)
+        response = admin_client.post(change_url(interview) + window, data)
 
     assert response.status_code == 302, form_errors(response)
     last.refresh_from_db()
@@ -342,3 +345,34 @@ def test_marking_turns_as_questions_shows_on_the_page_and_marks_the_interview_ed
         assert f'<article class="turn turn--question" id="t-{turn.anchor}">' in page
     interview.refresh_from_db()
     assert interview.was_edited_since_import()
+
+
+def test_a_long_transcript_is_edited_a_window_of_rows_at_a_time(admin_client):
+    interview = big_interview(400)
+    first = open_change_form(admin_client, interview)
+    content = first.content.decode()
+    assert "<strong>1–150</strong>" in content
+    assert (
+        '<a href="?rows=151">151–300</a> · <a href="?rows=301">301–400</a>' in content
+    )
+    turns = list(interview.turns.order_by("position"))
+    shown = {f.instance.pk for f in _turn_forms(first) if f.instance.pk}
+    assert shown == {t.pk for t in turns[:150]}
+    later = admin_client.get(change_url(interview) + "?rows=301")
+    shown = {f.instance.pk for f in _turn_forms(later) if f.instance.pk}
+    assert shown == {t.pk for t in turns[300:]}
+    # Saving one window leaves the others as they were.
+    data = change_form_data(later)
+    data[turn_field(later, turns[350], "body")] = "Corrected in the third window."
+    response = admin_client.post(change_url(interview) + "?rows=301", data)
+    assert response.status_code == 302, form_errors(response)
+    assert interview.turns.count() == 400
+    assert Turn.objects.get(pk=turns[350].pk).body == "Corrected in the third window."
+    assert Turn.objects.get(pk=turns[10].pk).body == turns[10].body
+
+
+def _turn_forms(response):
+    for inline in response.context["inline_admin_formsets"]:
+        if inline.formset.model is Turn:
+            return inline.formset.forms
+    return []
