@@ -110,11 +110,17 @@ def interview_list(request):
         interviews = interviews.with_speaker(speaker)
         filters.append(("speaker", speaker.name if speaker else slug, speaker))
     if slug := wanted["series"]:
-        series = Series.objects.filter(slug=slug).first()
+        # Named only when a published interview is in it: a draft never
+        # lends its series or topic name to a public page.
+        series = (
+            Series.objects.filter(slug=slug, interviews__published=True)
+            .distinct()
+            .first()
+        )
         interviews = interviews.filter(series=series)
         filters.append(("series", series.name if series else slug, series))
     if slug := wanted["topic"]:
-        topic = Topic.objects.filter(slug=slug).first()
+        topic = Topic.objects.in_published().filter(slug=slug).first()
         interviews = interviews.filter(topics=topic)
         filters.append(("topic", topic.name if topic else slug, topic))
     if year := wanted["year"]:

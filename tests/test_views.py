@@ -389,3 +389,21 @@ def test_search_page_charts_hits_per_year_each_bar_narrowing_to_its_year(
     assert "<td>2015</td><td>0</td>" in table
     narrowed = client.get("/search/" + html.unescape(bars[2][0])).content.decode()
     assert '<p class="total">1 result' in narrowed
+
+
+def test_a_drafts_series_and_topic_names_never_show_in_the_interview_list(
+    make_interview, client
+):
+    from archive.models import Series, Topic
+
+    draft = make_interview("Secret", turns=[("Ann Lee", "Hello.")], published=False)
+    draft.series = Series.objects.create(name="Hidden Hour", slug="hidden-hour")
+    draft.save()
+    draft.topics.add(Topic.objects.create(name="Covert matters", slug="covert"))
+    for query in ("?series=hidden-hour", "?topic=covert"):
+        response = client.get("/interviews/" + query)
+        assert response.status_code == 200
+        content = response.content.decode()
+        assert "Hidden Hour" not in content
+        assert "Covert matters" not in content
+        assert "Secret" not in content
