@@ -113,25 +113,35 @@ def serve(data_dir: Path, database_url: str | None = None, public_url: str = "")
         ),
     ]
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if processes[0].poll() is not None:
-                raise RuntimeError((data_dir / "server.log").read_text())
-            try:
-                urllib.request.urlopen(base + "/", timeout=2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        wait_until_serving(base, processes[0], data_dir / "server.log")
         yield base
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(processes)
         log.close()
+
+
+def wait_until_serving(base: str, server, log_path: Path, seconds: float = 30):
+    """Return once ``base`` answers; fail with the server's log if it dies
+    first (a generous safety net, not a measurement)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if server.poll() is not None:
+            raise RuntimeError(log_path.read_text())
+        try:
+            urllib.request.urlopen(base + "/", timeout=2).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def stop(processes) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -7,10 +7,8 @@ directory, with DEBUG off, whatever database the rest of the suite uses.
 import http.cookiejar
 import json
 import re
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -18,32 +16,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import isolated_env
+from tests.live import (
+    ROOT,
+    free_port,
+    isolated_env,
+    manage,
+    stop,
+    wait_until_serving,
+)
 
 pytestmark = pytest.mark.server
 
-ROOT = Path(__file__).resolve().parents[1]
 SEED_SLUGS = ["tim-maurer-china-real-time-2016", "cyber-norms-in-us-china-relations"]
 STAFF_PASSWORD = "a-long-smoke-test-password"
-
-
-def manage(env, *args):
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, f"manage.py {args}:\n{result.stdout}{result.stderr}"
-    return result
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def fetch(url, opener=None):
@@ -99,24 +84,10 @@ def server(data_dir):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert gunicorn.poll() is None, (data_dir / "gunicorn.log").read_text()
-            try:
-                urllib.request.urlopen(base + "/", timeout=2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        wait_until_serving(base, gunicorn, data_dir / "gunicorn.log", seconds=20)
         yield base
     finally:
-        gunicorn.terminate()
-        try:
-            gunicorn.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            gunicorn.kill()
-            gunicorn.wait()
+        stop([gunicorn])
         log.close()
 
 
