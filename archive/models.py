@@ -1162,6 +1162,30 @@ class SpeakerTurns:
         return [turns[pk] for pk in wanted]
 
 
+class RequestCount(models.Model):
+    """How many limited requests one client made in one window of time.
+
+    Counted by ``archive.throttle`` with one atomic upsert per request, so
+    every worker and every app server sharing the database counts together.
+    """
+
+    client = models.CharField(max_length=64)
+    scope = models.CharField(max_length=16)
+    window_start = models.BigIntegerField(help_text="In Unix seconds.")
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "scope", "window_start"], name="request_count_once"
+            )
+        ]
+        indexes = [models.Index(fields=["window_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.client} {self.scope}@{self.window_start}: {self.hits}"
+
+
 # The search package's hooks are called by the methods above; it imports these
 # models, so it is imported once they exist.
 from archive.search import hooks  # noqa: E402

@@ -6,6 +6,7 @@ data directory (``var/`` or ``$ARCHIVE_DATA_DIR``), DEBUG off, localhost only.
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -20,6 +21,14 @@ def _env_bool(name: str, default: bool = False) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str, default: str = "") -> list[str]:
+    return [
+        item.strip()
+        for item in os.environ.get(name, default).split(",")
+        if item.strip()
+    ]
 
 
 def _secret_key() -> str:
@@ -48,13 +57,28 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = _env_bool("DJANGO_DEBUG")
-ALLOWED_HOSTS = [
-    h.strip()
-    for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(
-        ","
-    )
-    if h.strip()
-]
+ALLOWED_HOSTS = _env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+# Origins (scheme and host) that may post forms when they differ from the
+# host, e.g. "https://archive.example.org" behind a TLS-terminating proxy.
+CSRF_TRUSTED_ORIGINS = _env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+# HTTPS, for an archive behind a proxy that terminates TLS (all off by
+# default: `make run` serves plain HTTP on loopback). The README's production
+# block turns them on; `manage.py check --deploy` then reports nothing.
+if _env_bool("DJANGO_SECURE_PROXY_SSL_HEADER"):
+    # Only when the proxy sets X-Forwarded-Proto and strips the client's own.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = _env_bool("DJANGO_SECURE_SSL_REDIRECT")
+# Load balancers probe over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool(
+    "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=bool(SECURE_HSTS_SECONDS)
+)
+SECURE_HSTS_PRELOAD = _env_bool(
+    "DJANGO_SECURE_HSTS_PRELOAD", default=bool(SECURE_HSTS_SECONDS)
+)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _env_bool("DJANGO_SECURE_COOKIES")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -65,18 +89,30 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "csp",
+    "axes",
     "archive.apps.ArchiveConfig",
 ]
 
 MIDDLEWARE = [
+    # First, so that every response and every log line has a request id.
+    "archive.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages compressed (whitenoise serves static files precompressed) and
+    # answered 304 when the reader's copy is current.
+    "django.middleware.gzip.GZipMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "archive.throttle.RateLimitMiddleware",
+    # Last, as django-axes requires.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "archive.urls"
@@ -102,6 +138,9 @@ DATABASES = {
         default=f"sqlite:///{DATA_DIR / 'archive.sqlite3'}", conn_max_age=60
     )
 }
+# A connection kept between requests is checked before reuse, so a restarted
+# PostgreSQL costs a reconnect rather than a failed request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers (gunicorn workers) run beside a writer; IMMEDIATE takes
     # the write lock at BEGIN so concurrent writers queue instead of failing.
@@ -122,6 +161,25 @@ CACHES = {
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Staff sign in through the admin, whose login django-axes guards: five
+# wrong passwords for one account from one address lock that pair out for
+# 15 minutes (a cool-off, never a permanent lock, and never the account for
+# everyone, so nobody can lock staff out by guessing at their names). Each
+# address also has a sign-in allowance of its own (ARCHIVE_RATE_LIMITS).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("ARCHIVE_LOGIN_FAILURES", "5"))
+AXES_COOLOFF_TIME = timedelta(
+    minutes=int(os.environ.get("ARCHIVE_LOGIN_COOLOFF_MINUTES", "15"))
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "archive.throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "archive.views.locked_out"
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -157,15 +215,62 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# JSON lines on standard error (ARCHIVE_LOG_FORMAT=text for plain lines), each
+# with the request id of the request that wrote it (archive/logs.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "archive.logs.JsonLines"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": os.environ.get("ARCHIVE_LOG_FORMAT", "json"),
+        }
+    },
     "loggers": {
         "archive": {"handlers": ["console"], "level": "INFO"},
         "django.request": {"handlers": ["console"], "level": "ERROR"},
+        "axes": {"handlers": ["console"], "level": "WARNING"},
     },
 }
+ARCHIVE_SLOW_REQUEST_SECONDS = float(os.environ.get("ARCHIVE_SLOW_REQUEST_SECONDS", 1))
+ARCHIVE_SLOW_SEARCH_SECONDS = float(os.environ.get("ARCHIVE_SLOW_SEARCH_SECONDS", 0.5))
+
+# A strict policy (django-csp): everything from this site, no inline script
+# or style, nothing framed. The JSON-LD block in pages is data, not script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# Requests per client address ("count/seconds") for searches, for the API,
+# feeds and exports, and for posting the staff login form
+# (archive/throttle.py); counted in the database, so shared by every worker
+# and app server.
+ARCHIVE_RATE_LIMITS = [
+    ("search", os.environ.get("ARCHIVE_RATE_SEARCH", "60/60")),
+    ("reuse", os.environ.get("ARCHIVE_RATE_REUSE", "300/60")),
+    ("login", os.environ.get("ARCHIVE_RATE_LOGIN", "20/600")),
+]
+# Addresses or networks exempt from those limits: "127.0.0.1,::1" for a load
+# test from loopback.
+ARCHIVE_RATE_LIMIT_EXEMPT = _env_list("ARCHIVE_RATE_LIMIT_EXEMPT")
+# How many proxies stand in front of the app servers, each appending to
+# X-Forwarded-For; 0 (the default) ignores the header, which anyone can send.
+ARCHIVE_TRUSTED_PROXIES = int(os.environ.get("ARCHIVE_TRUSTED_PROXIES", "0"))
 
 # The address readers use, for permanent links and citations ("https://
 # archive.example.org"): right behind a proxy. Empty: taken from each request.

@@ -48,6 +48,7 @@ urlpatterns = [
     path("feeds/search/", feeds.SearchResults(), name="archive-feed-search"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="archive-sitemap"),
     path("robots.txt", views.robots_txt, name="archive-robots"),
+    path("healthz", views.healthz, name="archive-healthz"),
     path("admin/", admin.site.urls),
 ]
 

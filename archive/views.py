@@ -1,11 +1,14 @@
 """Reading pages. Each runs a fixed number of queries, whatever the sizes."""
 
 import re
+import sys
+import time
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import InvalidPage, Paginator
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.db.models import Count, Sum, prefetch_related_objects
 from django.http import (
     Http404,
@@ -15,6 +18,8 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import http_date
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from archive import citations, export, pages
@@ -155,13 +160,20 @@ def _cached(request, what: tuple, render_page, *args):
     """A page that is the same for every reader, kept until anything it
     shows changes (archive/pages.py)."""
     key = pages.key(*what, request.scheme, request.get_host())
-    content = cache.get(key)
-    if content is None:
+    cached = cache.get(key)
+    if not isinstance(cached, tuple):
         response = render_page(request, *args)
         if response.status_code == 200:
-            cache.set(key, response.content, timeout=None)
+            rendered = time.time()
+            cache.set(key, (response.content, rendered), timeout=None)
+            response["Last-Modified"] = http_date(rendered)
         return response
-    return HttpResponse(content)
+    content, rendered = cached
+    # With the ETag that ConditionalGetMiddleware adds, a reader reloading a
+    # page that has not changed gets a 304 and no body.
+    response = HttpResponse(content)
+    response["Last-Modified"] = http_date(rendered)
+    return response
 
 
 def _interview_page(request, interview, query: str):
@@ -533,6 +545,72 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
+    if _database_trouble(sys.exception()):
+        return _unavailable(
+            request, "The archive's database is not answering just now."
+        )
     if _wants_json(request):
         return JsonResponse({"error": "Something went wrong on our side."}, status=500)
     return render(request, "500.html", status=500)
+
+
+def _database_trouble(exc) -> bool:
+    """Whether ``exc`` comes from a database that stopped answering
+    (restarting, unreachable, busy past its timeout) rather than from a
+    query of ours being wrong."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        connection.close()  # a broken connection must not be reused
+        return True
+    if not isinstance(exc, DatabaseError):
+        return False
+    try:
+        connection.close()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except (DatabaseError, InterfaceError):
+        return True
+    return False
+
+
+def _unavailable(request, message: str) -> HttpResponse:
+    """503 in plain text (nothing that could need the database to render),
+    with a hint of when to come back."""
+    message = f"{message} Please try again in a minute."
+    if _wants_json(request):
+        response = JsonResponse({"error": message}, status=503)
+    else:
+        response = HttpResponse(message, status=503, content_type="text/plain")
+    response["Retry-After"] = "30"
+    return response
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' answer once an (account, address) pair has failed to
+    sign in too often: a pause, said plainly, with when it ends."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    message = (
+        "Too many failed sign-ins to this account from your address. Signing "
+        f"in from here is paused for {minutes} minutes after the last attempt; "
+        "please try again then."
+    )
+    response = render(request, "429.html", {"message": message}, status=429)
+    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    return response
+
+
+@never_cache
+@require_safe
+def healthz(request):
+    """For load balancers and monitors: 200 when the database and the search
+    index can be read, else 503 naming what cannot."""
+    problems = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {Interview._meta.db_table} LIMIT 1")
+    except (DatabaseError, InterfaceError) as exc:
+        problems["database"] = str(exc).strip().splitlines()[0][:200] or "error"
+        connection.close()
+    if reason := archive_search.health():
+        problems["search"] = reason
+    status = 503 if problems else 200
+    return JsonResponse({"ok": not problems, **problems}, status=status)

@@ -39,6 +39,13 @@ def _plain_static_files(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_rate_limits_from_loopback(settings):
+    """The test client is 127.0.0.1 and a test may search hundreds of times;
+    tests/test_throttle.py lifts this to test the limits themselves."""
+    settings.ARCHIVE_RATE_LIMIT_EXEMPT = ["127.0.0.1"]
+
+
+@pytest.fixture(autouse=True)
 def _own_search_index(settings, tmp_path):
     """Each test gets its own, empty search index directory and page cache."""
     settings.ARCHIVE_INDEX_DIR = tmp_path / "index"

@@ -162,3 +162,50 @@ def test_a_curator_stays_logged_in_whichever_worker_answers(server):
         assert status == 200
         assert urllib.parse.urlsplit(url).path == "/admin/"
         assert "Curate the archive" in page
+
+
+def test_while_the_database_is_down_pages_answer_503_not_errors(tmp_path):
+    """gunicorn serving an archive whose PostgreSQL does not answer (nothing
+    listens on its port): every page says so plainly, with a 503 and
+    Retry-After, and /healthz names the database."""
+    env = isolated_env(tmp_path, "postgres://postgres@127.0.0.1:9/archive")
+    port = free_port()
+    log = (tmp_path / "gunicorn.log").open("w")
+    gunicorn = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "archive.wsgi",
+            "--config",
+            "gunicorn.conf.py",
+            "--workers",
+            "1",
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(base, gunicorn, tmp_path / "gunicorn.log")
+        for path in ("/", "/interviews/", "/search/?q=norms", "/speakers/x/"):
+            status, body, _, headers = fetch(base + path)
+            assert status == 503, (path, body)
+            assert "database is not answering" in body
+            assert headers["Retry-After"] == "30"
+        status, body, _, _ = fetch(base + "/api/interviews")
+        assert status == 503 and "database" in json.loads(body)["error"]
+        status, body, _, _ = fetch(base + "/healthz")
+        assert status == 503 and "database" in json.loads(body)
+    finally:
+        stop([gunicorn])
+        log.close()
+    # Each failure is logged as one JSON line with its request id.
+    lines = [
+        json.loads(line)
+        for line in (tmp_path / "gunicorn.log").read_text().splitlines()
+        if line.startswith("{")
+    ]
+    assert any(line.get("request_id") and line["level"] == "ERROR" for line in lines)

@@ -12,9 +12,11 @@ ago appears nowhere.
 
 import logging
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import OuterRef, Subquery
 from django.utils.safestring import SafeString
 
@@ -22,6 +24,8 @@ from archive.models import IndexQueue, Interview, Series, Speaker, Topic, Turn, 
 from archive.search import engine, highlight
 from archive.search.engine import Budget, Marks
 from archive.search.query import PREFIX_CAP, Filter, ParsedQuery, Word, parse_query
+
+log = logging.getLogger(__name__)
 
 SORTS = ("relevance", "newest", "oldest")
 FACET_SIZE = 10
@@ -96,7 +100,45 @@ def search(
 ) -> Results:
     """One page of results for ``text``. When nothing matches and a
     respelling of its words does, the respelled query's results come back
-    at once (``respelled_from`` says so), unless ``respell`` is off."""
+    at once (``respelled_from`` says so), unless ``respell`` is off.
+
+    A search slower than ``ARCHIVE_SLOW_SEARCH_SECONDS`` is logged with its
+    query, so the queries that need work can be found."""
+    started = time.monotonic()
+    results = _search(
+        text,
+        sort=sort,
+        page=page,
+        page_size=page_size,
+        budget=budget,
+        spans=spans,
+        respell=respell,
+    )
+    elapsed = time.monotonic() - started
+    if elapsed >= settings.ARCHIVE_SLOW_SEARCH_SECONDS:
+        log.warning(
+            "slow search",
+            extra={
+                "query": text[:500],
+                "sort": sort,
+                "page": page,
+                "total": results.total,
+                "seconds": round(elapsed, 3),
+            },
+        )
+    return results
+
+
+def _search(
+    text: str,
+    *,
+    sort: str,
+    page: int,
+    page_size: int,
+    budget: Budget | None,
+    spans: bool,
+    respell: bool,
+) -> Results:
     budget = budget or Budget()
     parsed = parse_query(text)
     results = Results(text, parsed, sort, page, page_size, notices=list(parsed.notices))
@@ -125,9 +167,10 @@ def search(
     if results.total == 0:
         results.suggestion = _suggestion(parsed, found.words, hidden, budget)
         if results.suggestion and respell and page == 1:
-            respelled = search(
+            respelled = _search(
                 results.suggestion,
                 sort=sort,
+                page=1,
                 page_size=page_size,
                 budget=budget,
                 spans=spans,
@@ -312,7 +355,12 @@ def warm_up() -> None:
     try:
         search("security")
     except Exception:  # a worker must start even if the index cannot serve
-        logging.getLogger(__name__).exception("search warm-up failed")
+        log.exception("search warm-up failed")
+
+
+def health() -> str | None:
+    """Why the search engine cannot answer now, or None when it can."""
+    return engine.get().health()
 
 
 def marks_for_interview(text: str, interview: Interview) -> Marks:

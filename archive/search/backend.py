@@ -50,6 +50,8 @@ _UNAVAILABLE = {
     "outdated": "The search index was built by an older version of the archive "
     "and is being rebuilt (manage.py rebuild_index), so nothing can be found "
     "until that is done.",
+    "unreadable": "The search index cannot be read just now, so nothing can be "
+    "found; please try again in a few minutes.",
 }
 TOO_BROAD = (
     "This search was too broad to finish in time: these are the best results "
@@ -601,7 +603,25 @@ def _view(page_notices: list[str]) -> View | None:
     except IndexUnavailable as exc:
         log.warning("search index unavailable (%s): run manage.py rebuild_index", exc)
         page_notices.append(_UNAVAILABLE[exc.reason])
-        return None
+    except OSError:
+        # Files vanishing or a failing disk under an open index: the reader
+        # gets a notice, the log gets the cause.
+        log.exception("search index unreadable")
+        searchers.reset()
+        page_notices.append(_UNAVAILABLE["unreadable"])
+    return None
+
+
+def health() -> str | None:
+    """Why this engine cannot answer now (for /healthz), or None."""
+    try:
+        searchers.get()
+    except IndexUnavailable as exc:
+        return f"search index {exc.reason}"
+    except OSError as exc:
+        searchers.reset()
+        return f"search index unreadable: {exc.strerror or exc}"
+    return None
 
 
 def search(
