@@ -2,6 +2,7 @@
 new turns, and any search as a feed. Entries are dated by when an interview
 first went public; drafts never appear."""
 
+import re
 from urllib.parse import urlencode
 
 from django.contrib.syndication.views import Feed
@@ -17,6 +18,7 @@ from archive.models import Interview, Speaker, Turn
 from archive.search.query import MAX_LENGTH
 
 SIZE = 30
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class _AtomFeed(Feed):
@@ -89,7 +91,8 @@ class SearchResults(_AtomFeed):
     speaks on a topic."""
 
     def get_object(self, request):
-        query = request.GET.get("q", "")[:MAX_LENGTH]
+        # XML cannot carry control characters; they mean nothing in a query.
+        query = _CONTROL.sub("", request.GET.get("q", ""))[:MAX_LENGTH]
         if not query.strip():
             raise Http404("A search feed needs a query: /feeds/search/?q=…")
         return query

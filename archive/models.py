@@ -19,6 +19,17 @@ from django.utils.html import strip_tags
 from django.utils.text import Truncator, slugify
 
 from archive import markdown
+from archive.parsing.text import printable
+
+
+def _printable_text(instance) -> None:
+    """Control characters typed or pasted into any text field are dropped
+    on save: a feed or sitemap cannot carry them (XML refuses them)."""
+    for field in instance._meta.concrete_fields:
+        if isinstance(field, models.CharField | models.TextField):
+            value = getattr(instance, field.attname)
+            if isinstance(value, str):
+                setattr(instance, field.attname, printable(value))
 
 
 class DatePrecision(models.TextChoices):
@@ -138,6 +149,7 @@ class Topic(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
+        _printable_text(self)
         with transaction.atomic(savepoint=False):
             super().save(*args, **kwargs)
             hooks.interviews_changed(self.interviews.values_list("pk", flat=True))
@@ -162,6 +174,7 @@ class Series(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
+        _printable_text(self)
         with transaction.atomic(savepoint=False):
             super().save(*args, **kwargs)
             hooks.interviews_changed(self.interviews.values_list("pk", flat=True))
@@ -243,6 +256,7 @@ class Speaker(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
+        _printable_text(self)
         if not self.slug:
             self.slug = unique_slug(Speaker, self.name, exclude_pk=self.pk)
         self.bio_html = markdown.render(self.bio)
@@ -453,6 +467,7 @@ class Interview(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
+        _printable_text(self)
         if not self.slug:
             self.slug = unique_slug(Interview, self.title, exclude_pk=self.pk)
         self.lede_html = markdown.render(self.lede)
@@ -760,6 +775,7 @@ class Turn(models.Model):
         return f"Turn {self.position} · #{self.anchor} · {who}"
 
     def save(self, *args, **kwargs):
+        _printable_text(self)
         self.body_html = markdown.render(self.body)
         self.version += 1
         if kwargs.get("update_fields") is not None:

@@ -72,7 +72,8 @@ def parse_event(source: str) -> ParsedInterview:
             preamble.append(t.join_lines(paragraph))
         paragraph.clear()
 
-    for line, following in zip(body, [*body[1:], ""], strict=True):
+    for i, line in enumerate(body):
+        following = body[i + 1] if i + 1 < len(body) else ""
         if _PAGE_NUMBER.match(line):
             continue  # "- 2 -", where the page furniture was not repeated
         if _RULE.match(line):

@@ -58,8 +58,19 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     return normalize_newlines(data.decode(encoding)), encoding
 
 
+# C0 controls but tab and newline, DEL, and the two non-characters: XML (so
+# feeds and sitemaps) cannot carry them and they mean nothing in a transcript.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters; a form feed (a PDF's page
+    break) becomes a line break."""
+    return _CONTROLS.sub("", text.replace("\x0c", "\n"))
+
+
 def normalize_newlines(text: str) -> str:
-    text = text.removeprefix("\ufeff")
+    text = printable(text.removeprefix("\ufeff"))
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
