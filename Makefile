@@ -6,7 +6,7 @@ PORT ?= 8000
 WORKERS ?= 3
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/archive
 
-.PHONY: venv run setup test test-sqlite test-postgres lint format bench corpus-report clean screenshots
+.PHONY: venv run setup test test-sqlite test-postgres lint format bench corpus-report clean screenshots reliability
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ bench: venv
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) bench/pages.py
 	$(PY) bench/scale.py $(BENCH_ARGS)
+
+# Load, concurrent writers and faults (docs/reliability.md): needs wrk, root
+# (a tmpfs mount, restarting PostgreSQL) and the shared corpus for 255k turns.
+reliability: venv
+	$(PY) bench/reliability.py all $(RELIABILITY_ARGS)
 
 # The README's screenshots, taken in Debian's Chromium (apt-get install chromium).
 screenshots: venv

@@ -185,6 +185,7 @@ def parse(
     t.classify_kinds(parsed)
 
     apply_metadata(parsed, meta)
+    _drop_controls(parsed)
     if format in TEXT_FORMATS:
         parsed.markup = markup or meta.get("markup") or detect_markup(source)
     else:
@@ -197,6 +198,16 @@ def parse(
     elif parsed.markup != "markdown":
         raise ParseError(f"unknown markup “{parsed.markup}” (plain or markdown)")
     return parsed
+
+
+def _drop_controls(parsed: ParsedInterview) -> None:
+    """No control character reaches the archive: feeds (XML) refuse them."""
+    for turn in parsed.turns:
+        turn.paragraphs = [t.printable(p) for p in turn.paragraphs]
+        turn.speaker, turn.label = t.printable(turn.speaker), t.printable(turn.label)
+    for person in parsed.participants:
+        person.name = t.printable(person.name)
+    parsed.title, parsed.lede = t.printable(parsed.title), t.printable(parsed.lede)
 
 
 def _resolve_line_hyphens(parsed: ParsedInterview) -> None:

@@ -70,7 +70,9 @@ def printable(text: str) -> str:
 
 
 def normalize_newlines(text: str) -> str:
-    text = printable(text.removeprefix("\ufeff"))
+    """Unix newlines, no byte-order mark, no control characters but the
+    form feeds that mark a PDF's pages (``parse`` removes those last)."""
+    text = _CONTROLS.sub("", text.removeprefix("\ufeff"))
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
