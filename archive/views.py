@@ -87,6 +87,12 @@ def _published_interview_cards(queryset):
 
 @require_safe
 def home(request):
+    # The same for every reader, and its counts cost tens of milliseconds at
+    # a thousand interviews: kept until anything it shows changes.
+    return _cached(request, ("home",), _home_page)
+
+
+def _home_page(request):
     interviews = Interview.objects.published()
     context = {
         "newest": _published_interview_cards(interviews.newest_first())[:8],

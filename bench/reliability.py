@@ -22,6 +22,7 @@ import os
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -41,7 +42,7 @@ PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 STATUS_LUA = """
 local paths = {%s}
 local i = 0
-local counts = {}
+counts = {}  -- a global: done() reads each thread's copy
 local threads = {}
 setup = function(thread) table.insert(threads, thread) end
 init = function() counts = {} end
@@ -131,7 +132,10 @@ class Archive:
     """gunicorn (make run's three workers) and the index consumer, serving
     the archive in ``data`` (and ``database_url`` if given)."""
 
+    running: list["Archive"] = []
+
     def __init__(self, data: Path, database_url: str | None = None):
+        Archive.running.append(self)
         self.data = data
         self.env = scale.environment(data)
         if database_url:
@@ -228,6 +232,34 @@ class Archive:
         )
 
 
+PRELUDE = (
+    "import os, sys\nsys.path.insert(0, os.getcwd())\nimport django\n"
+    "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'archive.settings')\n"
+    "django.setup()\n"
+)
+
+
+def script(archive: "Archive", text: str, *args: str) -> subprocess.Popen:
+    """A Python script run against ``archive``'s database, as its own process."""
+    path = Path(tempfile.mkstemp(suffix=".py", dir=archive.data)[1])
+    path.write_text(PRELUDE + text)
+    return subprocess.Popen(
+        [PY, str(path), *args],
+        cwd=ROOT,
+        env=archive.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen) -> str:
+    out, err = process.communicate(timeout=3600)
+    if process.returncode:
+        raise RuntimeError(err[-2000:])
+    return out
+
+
 def api(path: str) -> dict:
     with urllib.request.urlopen(f"http://127.0.0.1:{PORT}{path}", timeout=30) as r:
         return json.loads(r.read())
@@ -306,14 +338,18 @@ def run_load(archive: Archive, pages: dict, seconds: int) -> dict:
 
 EDITOR = """
 import random, sys, time
+from django.db import transaction
 from archive.models import Turn
 name, n = sys.argv[-2], int(sys.argv[-1])
 pks = list(Turn.objects.filter(interview__published=True).values_list("pk", flat=True))
 rng = random.Random(name)
 for i in range(n):
-    turn = Turn.objects.get(pk=rng.choice(pks))
-    turn.body += f" zq{name}x{i}"
-    turn.save()
+    # Read, change and save under a row lock, as a careful editor must: a
+    # plain get-then-save would lose a word another process saved between.
+    with transaction.atomic():
+        turn = Turn.objects.select_for_update().get(pk=rng.choice(pks))
+        turn.body += f" zq{name}x{i}"
+        turn.save()
 print("done", n)
 """
 
@@ -346,36 +382,11 @@ def concurrency(args, work: Path) -> dict:
             f"Bo Chen: Answer about sovereignty and zqimportanswer{n}.\n"
         )
     archive.start()
-    script = work / "concurrency" / "editor.py"
-    script.write_text(EDITOR)
-    publisher = work / "concurrency" / "publisher.py"
-    publisher.write_text(PUBLISHER)
     say("writers and searches at once")
     load_paths = ["/search/?q=norms", "/api/search?q=sovereignty", "/", "/interviews/"]
     wrk_process = wrk_in_background(load_paths, args.seconds)
     time.sleep(2)
-    writers = [
-        subprocess.Popen(
-            [
-                PY,
-                "manage.py",
-                "shell",
-                "-v",
-                "0",
-                "-c",
-                f"exec(open({str(script)!r}).read())",
-                "--",
-                name,
-                str(args.edits),
-            ],
-            cwd=ROOT,
-            env=archive.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for name in ("a", "b", "c")
-    ]
+    writers = [script(archive, EDITOR, name, str(args.edits)) for name in "abc"]
     writers.append(
         subprocess.Popen(
             [PY, "manage.py", "import_transcript", "--no-progress", str(sources)],
@@ -387,26 +398,7 @@ def concurrency(args, work: Path) -> dict:
         )
     )
     time.sleep(3)
-    writers.append(
-        subprocess.Popen(
-            [
-                PY,
-                "manage.py",
-                "shell",
-                "-v",
-                "0",
-                "-c",
-                f"exec(open({str(publisher)!r}).read())",
-                "--",
-                "40",
-            ],
-            cwd=ROOT,
-            env=archive.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-    )
+    writers.append(script(archive, PUBLISHER, "40"))
     writer_results = []
     for writer in writers:
         _, err = writer.communicate(timeout=1800)
@@ -465,39 +457,55 @@ print(Turn.objects.count())
 
 
 def bulk_edit(archive: Archive, tag: str, repeat: int = 1) -> int:
-    script = archive.data / "bulk.py"
-    script.write_text(BULK_EDIT)
     for _ in range(repeat):
-        out = archive.manage(
-            "shell", "-v", "0", "-c", f"exec(open({str(script)!r}).read())", "--", tag
-        ).stdout
+        out = finish(script(archive, BULK_EDIT, tag))
     return int(out.split()[-1])
 
 
 def kill_consumer(work: Path) -> dict:
+    """A long queue (80 new interviews of 100 turns, imported while no
+    consumer runs), a consumer killed with SIGKILL once it has taken some
+    of it in, and a new consumer that must finish the job."""
     archive = seed_archive(work)
+    folder = work / "many"
+    folder.mkdir()
+    for n in range(80):
+        (folder / f"talk-{n}.txt").write_text(
+            "\n\n".join(
+                f"{'Ann Lee' if i % 2 else 'Bo Chen'}: Turn {i} of talk {n}, "
+                f"about norms and zqkc{n}x{i}."
+                for i in range(100)
+            )
+        )
+    archive.manage("import_transcript", "--no-progress", str(folder))
+    database = archive.data / "archive.sqlite3"
+
+    def queued() -> int:
+        with sqlite3.connect(database, timeout=30) as db:
+            return db.execute("select count(*) from archive_indexqueue").fetchone()[0]
+
     archive.start(consumer=False)
-    edited = bulk_edit(archive, "kc", repeat=20)  # a long queue
-    queued = archive.queue_length()
+    before = queued()
     archive.start_consumer()
-    time.sleep(1.0)
+    while queued() >= before:  # under way: the queue has begun to shrink
+        time.sleep(0.02)
+    time.sleep(0.3)
     os.killpg(archive.consumer.pid, signal.SIGKILL)
     archive.consumer.wait()
-    left = archive.queue_length()
+    left = queued()
     archive.start_consumer()
     drained = archive.wait_for_queue()
     check = archive.manage("check_index", check=False).stdout.strip().splitlines()[-1]
-    tokens = [
-        t for t in api("/api/search?q=zqkct*&spelling=as-typed&page_size=1")["hits"]
-    ]
+    found = sum(
+        api(f"/api/search?q=zqkc{n}x99&spelling=as-typed")["total"] for n in range(80)
+    )
     archive.stop()
     return {
-        "turns edited 20 times each": edited,
-        "queue when the consumer started": queued,
-        "left when it was killed (SIGKILL after 1 s)": left,
-        "drained by the restarted consumer (s)": round(drained, 1),
+        "interviews queued (80 × 100 turns)": before,
+        "left when the consumer was killed (SIGKILL mid-drain)": left,
+        "drained by a new consumer (s)": round(drained, 1),
+        "last turns of the 80 interviews found": found,
         "check_index": check,
-        "edited words findable": bool(tokens),
         "server errors logged": archive.errors_logged(),
     }
 
@@ -554,31 +562,38 @@ def full_disk(work: Path) -> dict:
 def delete_index(work: Path, seconds: int) -> dict:
     archive = seed_archive(work)
     archive.start()
-    paths = ["/search/?q=norms", "/api/search?q=china", "/", "/healthz"]
+    paths = ["/search/?q=norms", "/api/search?q=china", "/"]
     runner = wrk_in_background(paths, seconds)
-    time.sleep(seconds / 3)
-    shutil.rmtree(archive.data / "index")
-    deleted_at = time.monotonic()
+    health = []  # (seconds since the deletion, status) of /healthz, twice a second
+    started = time.monotonic()
+    deleted_at = None
+    while runner.poll() is None:
+        if deleted_at is None and time.monotonic() - started > seconds / 3:
+            shutil.rmtree(archive.data / "index")
+            deleted_at = time.monotonic()
+        try:
+            status = urllib.request.urlopen(
+                f"http://127.0.0.1:{PORT}/healthz", timeout=10
+            ).status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        if deleted_at is not None:
+            health.append((round(time.monotonic() - deleted_at, 1), status))
+        time.sleep(0.5)
     result = collect(runner)
-    health = None
-    try:
-        api("/healthz")
-    except urllib.error.HTTPError as exc:
-        health = (exc.code, json.loads(exc.read()))
-    rebuild_started = time.monotonic()
-    archive.manage("rebuild_index")
-    rebuilt = time.monotonic() - rebuild_started
-    found = api("/api/search?q=norms")["total"]
+    unhealthy = [t for t, status in health if status != 200]
     check = archive.manage("check_index", check=False).stdout.strip().splitlines()[-1]
+    found = api("/api/search?q=norms")["total"]
     archive.stop()
     return {
         "load during and after the deletion": result,
         "deleted after (s)": round(seconds / 3, 1),
-        "healthz after": health,
-        "one command brings it back": f"manage.py rebuild_index, {rebuilt:.1f} s",
+        "healthz 503 from / to (s after the deletion)": (
+            [unhealthy[0], unhealthy[-1]] if unhealthy else None
+        ),
+        "healthz at the end": health[-1][1] if health else None,
         "search after": found,
         "check_index": check,
-        "seconds from deletion to end of load": round(time.monotonic() - deleted_at, 1),
         "server errors logged": archive.errors_logged(),
     }
 
@@ -652,12 +667,18 @@ def main(argv=None) -> None:
     parser.add_argument("--no-corpus", action="store_true", help="seed archive only")
     args = parser.parse_args(argv)
     results = {}
-    with tempfile.TemporaryDirectory(prefix="reliability-") as tmp:
-        work = Path(tmp)
+    # Kept after the run (logs, databases) for a look at anything odd.
+    work = ROOT / "var" / "reliability"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    try:
         for what in ("load", "concurrency", "faults"):
             if args.what in (what, "all"):
                 results[what] = globals()[what](args, work)
                 print(json.dumps({what: results[what]}, indent=1), flush=True)
+    finally:
+        for archive in Archive.running:  # whatever failed, no server lingers
+            archive.stop()
     out = ROOT / "var" / f"reliability-{args.what}.json"
     out.write_text(json.dumps(results, indent=1))
     say(f"written to {out}")
