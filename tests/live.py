@@ -91,22 +91,7 @@ def serve(data_dir: Path, database_url: str | None = None, public_url: str = "")
     env["ARCHIVE_RATE_LIMIT_EXEMPT"] = "127.0.0.1"
     log = (data_dir / "server.log").open("w")
     processes = [
-        subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "archive.wsgi",
-                "--config",
-                "gunicorn.conf.py",
-                "--workers",
-                "2",
-                "--bind",
-                f"127.0.0.1:{port}",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        ),
+        gunicorn(env, port, log),
         subprocess.Popen(
             [sys.executable, "manage.py", "index_worker"],
             cwd=ROOT,
@@ -121,6 +106,27 @@ def serve(data_dir: Path, database_url: str | None = None, public_url: str = "")
     finally:
         stop(processes)
         log.close()
+
+
+def gunicorn(env: dict, port: int, log, workers: int = 2) -> subprocess.Popen:
+    """gunicorn serving the archive on loopback with the repository's
+    gunicorn.conf.py, as `make run` does; output to ``log``."""
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "archive.wsgi",
+            "--config",
+            "gunicorn.conf.py",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def wait_until_serving(base: str, server, log_path: Path, seconds: float = 30):

@@ -10,8 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
@@ -71,15 +69,8 @@ def test_without_them_check_deploy_names_what_is_missing(tmp_path):
         assert warning in result.stdout + result.stderr
 
 
-@pytest.fixture
-def staff_client(client, db):
-    user = User.objects.create_superuser("curator", "c@example.org", "a-long-pw-1")
-    client.force_login(user)
-    return client
-
-
 def test_every_kind_of_page_carries_a_strict_content_security_policy(
-    indexed, staff_client
+    indexed, admin_client
 ):
     client = Client()
     turn = Turn.objects.filter(interview__slug=PODCAST.split("/")[2]).first()
@@ -110,7 +101,7 @@ def test_every_kind_of_page_carries_a_strict_content_security_policy(
         "/admin/archive/interview/import/",
         f"/admin/archive/turn/{turn.pk}/change/",
     ]
-    for who, urls in ((client, public), (staff_client, staff)):
+    for who, urls in ((client, public), (admin_client, staff)):
         for url in urls:
             response = who.get(url)
             assert response.status_code in {200, 400, 404}, url

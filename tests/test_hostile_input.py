@@ -7,7 +7,6 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from archive import parsing
@@ -236,13 +235,6 @@ def test_an_oversized_form_post_is_refused_and_changes_nothing(admin_client, set
     )
     assert response.status_code == 400
     assert Interview.objects.count() == before
-
-
-@pytest.fixture
-def admin_client(client, db):
-    user = User.objects.create_superuser("curator", "c@example.org", "a-long-pw-1")
-    client.force_login(user)
-    return client
 
 
 def test_control_characters_pasted_into_text_never_break_a_feed(

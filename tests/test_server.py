@@ -7,18 +7,15 @@ directory, with DEBUG off, whatever database the rest of the suite uses.
 import http.cookiejar
 import json
 import re
-import subprocess
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from tests.live import (
-    ROOT,
     free_port,
+    gunicorn,
     isolated_env,
     manage,
     stop,
@@ -68,26 +65,13 @@ def server(data_dir):
 
     port = free_port()
     log = (data_dir / "gunicorn.log").open("w")
-    gunicorn = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "archive.wsgi",
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    server = gunicorn(env, port, log)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_serving(base, gunicorn, data_dir / "gunicorn.log", seconds=20)
+        wait_until_serving(base, server, data_dir / "gunicorn.log", seconds=20)
         yield base
     finally:
-        stop([gunicorn])
+        stop([server])
         log.close()
 
 
@@ -171,25 +155,10 @@ def test_while_the_database_is_down_pages_answer_503_not_errors(tmp_path):
     env = isolated_env(tmp_path, "postgres://postgres@127.0.0.1:9/archive")
     port = free_port()
     log = (tmp_path / "gunicorn.log").open("w")
-    gunicorn = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "archive.wsgi",
-            "--config",
-            "gunicorn.conf.py",
-            "--workers",
-            "1",
-            "--bind",
-            f"127.0.0.1:{port}",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    server = gunicorn(env, port, log, workers=1)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_serving(base, gunicorn, tmp_path / "gunicorn.log")
+        wait_until_serving(base, server, tmp_path / "gunicorn.log")
         for path in ("/", "/interviews/", "/search/?q=norms", "/speakers/x/"):
             status, body, _, headers = fetch(base + path)
             assert status == 503, (path, body)
@@ -200,7 +169,7 @@ def test_while_the_database_is_down_pages_answer_503_not_errors(tmp_path):
         status, body, _, _ = fetch(base + "/healthz")
         assert status == 503 and "database" in json.loads(body)
     finally:
-        stop([gunicorn])
+        stop([server])
         log.close()
     # Each failure is logged as one JSON line with its request id.
     lines = [
