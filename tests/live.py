@@ -16,6 +16,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 STAFF = ("curator", "a-long-browser-test-password")
 
@@ -64,6 +66,18 @@ def fresh_postgres_database(url: str, name: str) -> str:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{name}"')
     return url.rsplit("/", 1)[0] + "/" + name
+
+
+def database_for(engine: str, name: str) -> str | None:
+    """For a test run on both engines: None (its own SQLite file) for
+    "sqlite", else a fresh database ``name`` on the suite's PostgreSQL; the
+    PostgreSQL variant is skipped when the suite runs on SQLite."""
+    if engine == "sqlite":
+        return None
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        pytest.skip("PostgreSQL variant: run with DATABASE_URL on PostgreSQL")
+    return fresh_postgres_database(url, name)
 
 
 @contextlib.contextmanager

@@ -5,14 +5,13 @@ one to the other."""
 
 import gzip
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.live import ROOT, fresh_postgres_database, isolated_env, manage
+from tests.live import ROOT, database_for, isolated_env, manage
 
 pytestmark = pytest.mark.server
 
@@ -54,15 +53,6 @@ print(turn.pk, turn.anchor)
 """
 
 
-def _database(engine: str, name: str) -> str | None:
-    if engine == "sqlite":
-        return None
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        pytest.skip("PostgreSQL variant: run with DATABASE_URL on PostgreSQL")
-    return fresh_postgres_database(url, name)
-
-
 def _lines(path: Path) -> list[dict]:
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt") as f:
@@ -81,8 +71,8 @@ def _lines(path: Path) -> list[dict]:
 def test_export_then_import_gives_back_the_same_archive(tmp_path, source, target):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    a = isolated_env(tmp_path / "a", _database(source, "archive_backup_a"))
-    b = isolated_env(tmp_path / "b", _database(target, "archive_backup_b"))
+    a = isolated_env(tmp_path / "a", database_for(source, "archive_backup_a"))
+    b = isolated_env(tmp_path / "b", database_for(target, "archive_backup_b"))
     manage(a, "migrate", "--noinput")
     manage(a, "import_transcript", "fixtures/interviews")
     manage(a, "shell", "-c", SHAPE_THE_ARCHIVE)
@@ -93,6 +83,7 @@ def test_export_then_import_gives_back_the_same_archive(tmp_path, source, target
     out = manage(b, "import_archive", str(first)).stdout
     assert "restored" in out and "rebuild_index" in out
     manage(b, "rebuild_index")
+    manage(b, "collectstatic", "--noinput", "--verbosity", "0")  # pages need it
     second = tmp_path / "again.jsonl"
     manage(b, "export_archive", str(second))
 

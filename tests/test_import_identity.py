@@ -1,7 +1,6 @@
 """Which interview an import updates, and imports that race each other:
 nothing lost, nothing duplicated."""
 
-import os
 import subprocess
 import sys
 from io import StringIO
@@ -10,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from archive.models import Interview, Turn
-from tests.live import ROOT, fresh_postgres_database, isolated_env, manage
+from tests.live import ROOT, database_for, isolated_env, manage
 
 FIRST = "Ann Lee: What is a norm?\n\nBo Chen: An expectation.\n\n" * 4
 SECOND = "Cy Diaz: Welcome.\n\nDi Ek: Thanks for having me.\n\n" * 5
@@ -130,12 +129,7 @@ def _count_interviews(env):
 @pytest.mark.server
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
 def test_concurrent_imports_of_one_file_end_with_one_interview(tmp_path, engine):
-    database_url = None
-    if engine == "postgresql":
-        url = os.environ.get("DATABASE_URL", "")
-        if not url.startswith("postgres"):
-            pytest.skip("PostgreSQL variant: run with DATABASE_URL on PostgreSQL")
-        database_url = fresh_postgres_database(url, "archive_concurrent_import")
+    database_url = database_for(engine, "archive_concurrent_import")
     env = isolated_env(tmp_path / "data", database_url)
     (tmp_path / "data").mkdir()
     manage(env, "migrate", "--noinput")

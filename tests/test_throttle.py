@@ -2,7 +2,6 @@
 database) and the throttled staff login."""
 
 import datetime
-import os
 import subprocess
 import sys
 
@@ -13,7 +12,7 @@ from django.test import Client
 
 from archive import throttle
 from archive.models import RequestCount
-from tests.live import ROOT, fresh_postgres_database, isolated_env, manage
+from tests.live import ROOT, database_for, isolated_env, manage
 
 pytestmark = pytest.mark.django_db
 
@@ -117,12 +116,7 @@ COUNT_25 = (
 def test_concurrent_workers_count_every_request(tmp_path, engine):
     """Four processes counting one client at once, as gunicorn workers do:
     no increment is lost (the database's upsert, not read-then-write)."""
-    database_url = None
-    if engine == "postgresql":
-        url = os.environ.get("DATABASE_URL", "")
-        if not url.startswith("postgres"):
-            pytest.skip("PostgreSQL variant: run with DATABASE_URL on PostgreSQL")
-        database_url = fresh_postgres_database(url, "archive_throttle")
+    database_url = database_for(engine, "archive_throttle")
     (tmp_path / "data").mkdir()
     env = isolated_env(tmp_path / "data", database_url)
     manage(env, "migrate", "--noinput")
