@@ -7,6 +7,8 @@ can be reported as a ratio to them:
     RawWhoosh     Whoosh with its own QueryParser, searcher and highlighter
     RawFTS5       SQLite FTS5 (porter unicode61), snippet() for fragments
     RawTantivy    tantivy-py (en_stem), SnippetGenerator for fragments
+    RawPostgres   PostgreSQL full-text search ('english'), a GIN index,
+                  ts_rank_cd for order and ts_headline for fragments
 
 "Raw" means each engine is used the plain way its documentation shows, with
 none of the archive's machinery (segment arrays, budgets, facets, the
@@ -55,6 +57,7 @@ __all__ = [
     "ENGINES",
     "Engine",
     "RawFTS5",
+    "RawPostgres",
     "RawTantivy",
     "RawWhoosh",
     "Unsupported",
@@ -66,7 +69,7 @@ __all__ = [
     "translate",
 ]
 
-ENGINES = ("whoosh", "fts5", "tantivy")
+ENGINES = ("whoosh", "fts5", "tantivy", "postgres")
 Turn = dict[str, Any]  # {"id": int, "text": str, "speaker": str, "date": YYYYMMDD}
 
 # Date bounds for an open-ended range; the low one leaves out undated turns (0).
@@ -108,7 +111,12 @@ def translate(query: str, engine: str) -> str | None:
     ``query`` is in the archive's language; ``engine`` is one of ENGINES.
     None also when nothing searchable is left of the query.
     """
-    printers = {"whoosh": _whoosh, "fts5": _fts5, "tantivy": _tantivy}
+    printers = {
+        "whoosh": _whoosh,
+        "fts5": _fts5,
+        "tantivy": _tantivy,
+        "postgres": _postgres,
+    }
     if engine not in printers:
         raise ValueError(f"unknown engine {engine!r}; engines are {ENGINES}")
     tree = Q.parse_query(query).tree
@@ -239,6 +247,37 @@ def _tantivy(node) -> str:
         return "(" + " ".join(parts) + ")"
     if isinstance(node, Q.Or):
         return "(" + " OR ".join(_tantivy(child) for child in node.children) + ")"
+    raise _Inexpressible
+
+
+def _lexemes(text: str) -> list[str]:
+    """The words of ``text`` as quoted ``to_tsquery`` operands (the
+    'english' configuration then stems them)."""
+    words = ["".join(ch for ch in word if ch.isalnum()) for word in text.split()]
+    words = [word for word in words if word]
+    if not words:
+        raise _Inexpressible
+    return [f"'{word.lower()}'" for word in words]
+
+
+def _postgres(node) -> str:
+    """``to_tsquery`` syntax. Speaker names are indexed with weight A beside
+    the text (weight D), so a speaker filter is its words restricted to A;
+    dates are not indexed."""
+    if isinstance(node, Q.Word | Q.Phrase):
+        return "(" + " <-> ".join(_lexemes(node.text)) + ")"
+    if isinstance(node, Q.Prefix):
+        return _prefix(node) + ":*"
+    if isinstance(node, Q.Filter):
+        if node.field != "speaker":
+            raise _Inexpressible
+        return "(" + " <-> ".join(f"{w}:A" for w in _lexemes(node.value)) + ")"
+    if isinstance(node, Q.Not):
+        return "!" + _postgres(node.child)
+    if isinstance(node, Q.And):
+        return "(" + " & ".join(_postgres(child) for child in node.children) + ")"
+    if isinstance(node, Q.Or):
+        return "(" + " | ".join(_postgres(child) for child in node.children) + ")"
     raise _Inexpressible
 
 
@@ -467,6 +506,101 @@ class RawTantivy:
 # Timing -------------------------------------------------------------------------
 
 
+class RawPostgres:
+    """PostgreSQL full-text search as its documentation shows it: a
+    ``tsvector`` column with a GIN index, ``@@``, ``ts_rank_cd`` and
+    ``ts_headline``. ``url`` names a database; the table is the engine's."""
+
+    name = "postgres"
+    TABLE = "bench_raw_turns"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.db = None
+
+    def build(self, turns: Iterable[Turn]) -> float:
+        """Index ``turns`` into a new table; returns the seconds taken."""
+        import psycopg
+
+        self.close()
+        start = time.perf_counter()
+        with psycopg.connect(self.url, autocommit=True) as db:
+            db.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+            db.execute(
+                f"CREATE TABLE {self.TABLE} (id bigint PRIMARY KEY, text text, "
+                "speaker text, date integer, tsv tsvector)"
+            )
+            with db.cursor().copy(
+                f"COPY {self.TABLE} (id, text, speaker, date) FROM STDIN"
+            ) as copy:
+                for turn in turns:
+                    copy.write_row(
+                        (turn["id"], turn["text"], turn["speaker"], turn["date"])
+                    )
+            db.execute(
+                f"UPDATE {self.TABLE} SET tsv = setweight(to_tsvector('english', "
+                "speaker), 'A') || to_tsvector('english', text)"
+            )
+            db.execute(f"CREATE INDEX ON {self.TABLE} USING gin (tsv)")
+            db.execute(f"VACUUM ANALYZE {self.TABLE}")
+        seconds = time.perf_counter() - start
+        self.open()
+        return seconds
+
+    def open(self) -> None:
+        """Connect to a table built earlier."""
+        import psycopg
+
+        self.db = psycopg.connect(self.url, autocommit=True)
+
+    def search(self, query_text: str, limit: int = 10) -> tuple[int | None, list[int]]:
+        """(exact total, ids of the top ``limit`` hits), with their fragments."""
+        native = _native(query_text, self.name)
+        query = "to_tsquery('english', %s)"
+        total = self.db.execute(
+            f"SELECT count(*) FROM {self.TABLE} WHERE tsv @@ {query}", (native,)
+        ).fetchone()[0]
+        rows = self.db.execute(
+            f"SELECT id, ts_headline('english', text, {query}, "
+            "'MaxFragments=1, MinWords=8, MaxWords=24') FROM ("
+            f"SELECT id, text FROM {self.TABLE} WHERE tsv @@ {query} "
+            f"ORDER BY ts_rank_cd(tsv, {query}) DESC LIMIT %s) AS top",
+            (native, native, native, limit),
+        ).fetchall()
+        return total, [row[0] for row in rows]
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+        self.db = None
+
+
+def postgres_url() -> str | None:
+    """A database for RawPostgres (``BENCH_POSTGRES_URL``, else the local
+    server's ``archive_bench_raw``, created when missing), or None when no
+    PostgreSQL answers."""
+    try:
+        import psycopg
+    except ImportError:
+        return None
+    url = os.environ.get("BENCH_POSTGRES_URL")
+    if url:
+        return url
+    server = "postgres://postgres@127.0.0.1:5432"
+    try:
+        with psycopg.connect(
+            f"{server}/postgres", autocommit=True, connect_timeout=3
+        ) as db:
+            exists = db.execute(
+                "SELECT 1 FROM pg_database WHERE datname = 'archive_bench_raw'"
+            ).fetchone()
+            if not exists:
+                db.execute("CREATE DATABASE archive_bench_raw")
+    except psycopg.OperationalError:
+        return None
+    return f"{server}/archive_bench_raw"
+
+
 def read_queries(path: str | Path) -> list[str]:
     """The queries of a bench/queries.txt file: one a line, "#" lines skipped."""
     queries = []
@@ -599,6 +733,8 @@ def main() -> None:
             RawFTS5(Path(tmp) / "fts5.sqlite3"),
             RawTantivy(Path(tmp) / "tantivy"),
         ]
+        if url := postgres_url():
+            engines.append(RawPostgres(url))
         builds = {engine.name: engine.build(turns) for engine in engines}
         report = run(engines, queries, repeat=3)
         checks = run(engines, LANGUAGE_CHECKS, repeat=1)
