@@ -2,7 +2,6 @@
 new turns, and any search as a feed. Entries are dated by when an interview
 first went public; drafts never appear."""
 
-import re
 from urllib.parse import urlencode
 
 from django.contrib.syndication.views import Feed
@@ -15,10 +14,10 @@ from django.utils.text import Truncator
 
 from archive import search as archive_search
 from archive.models import Interview, Speaker, Turn
+from archive.parsing.text import printable
 from archive.search.query import MAX_LENGTH
 
 SIZE = 30
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class _AtomFeed(Feed):
@@ -92,7 +91,7 @@ class SearchResults(_AtomFeed):
 
     def get_object(self, request):
         # XML cannot carry control characters; they mean nothing in a query.
-        query = _CONTROL.sub("", request.GET.get("q", ""))[:MAX_LENGTH]
+        query = printable(request.GET.get("q", ""))[:MAX_LENGTH]
         if not query.strip():
             raise Http404("A search feed needs a query: /feeds/search/?q=…")
         return query

@@ -614,7 +614,7 @@ def healthz(request):
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT 1 FROM {Interview._meta.db_table} LIMIT 1")
     except (DatabaseError, InterfaceError) as exc:
-        problems["database"] = str(exc).strip().splitlines()[0][:200] or "error"
+        problems["database"] = (str(exc).strip().splitlines() or ["error"])[0][:200]
         connection.close()
     if reason := archive_search.health():
         problems["search"] = reason

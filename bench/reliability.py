@@ -19,7 +19,6 @@ The fault that restarts PostgreSQL needs to run as root beside the server
 import argparse
 import json
 import os
-import random
 import shutil
 import signal
 import sqlite3
@@ -192,15 +191,16 @@ class Archive:
                 time.sleep(0.3)
         raise RuntimeError(self.log.read_text()[-3000:])
 
+    def background(self, *args: str, **options) -> subprocess.Popen:
+        """``manage.py args`` against this archive, running beside us."""
+        return subprocess.Popen(
+            [PY, "manage.py", *args], cwd=ROOT, env=self.env, text=True, **options
+        )
+
     def start_consumer(self) -> None:
         log = self.log.open("a")
-        self.consumer = subprocess.Popen(
-            [PY, "manage.py", "index_worker"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
+        self.consumer = self.background(
+            "index_worker", stdout=log, stderr=log, start_new_session=True
         )
 
     def stop(self) -> None:
@@ -388,13 +388,12 @@ def concurrency(args, work: Path) -> dict:
     time.sleep(2)
     writers = [script(archive, EDITOR, name, str(args.edits)) for name in "abc"]
     writers.append(
-        subprocess.Popen(
-            [PY, "manage.py", "import_transcript", "--no-progress", str(sources)],
-            cwd=ROOT,
-            env=archive.env,
+        archive.background(
+            "import_transcript",
+            "--no-progress",
+            str(sources),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
         )
     )
     time.sleep(3)
@@ -631,10 +630,8 @@ def kill_rebuild(args) -> dict:
     archive = Archive(data)
     archive.start()
     before = api("/api/search?q=%22certificate+authority%22")["total"]
-    rebuild = subprocess.Popen(
-        [PY, "manage.py", "rebuild_index"],
-        cwd=ROOT,
-        env=archive.env,
+    rebuild = archive.background(
+        "rebuild_index",
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -685,5 +682,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    random.seed(0)
     main()
