@@ -10,6 +10,7 @@ import html
 from urllib.parse import quote
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Exists, F, OuterRef, Q
@@ -224,8 +225,10 @@ class SpeakerQuerySet(models.QuerySet):
 
     def update(self, **kwargs):
         _render_on_update(kwargs, "bio", "bio_html")
-        with transaction.atomic(using=self.db, savepoint=False):
-            hooks.speakers_updated(self, kwargs)
+        with (
+            transaction.atomic(using=self.db, savepoint=False),
+            hooks.speakers_updating(self, kwargs),
+        ):
             return super().update(**kwargs)
 
 
@@ -372,8 +375,10 @@ class InterviewQuerySet(models.QuerySet):
         _render_on_update(kwargs, "lede", "lede_html")
         if set(kwargs) - BOOKKEEPING_FIELDS and "version" not in kwargs:
             kwargs["version"] = F("version") + 1
-        with transaction.atomic(using=self.db, savepoint=False):
-            hooks.interviews_updated(self, kwargs)
+        with (
+            transaction.atomic(using=self.db, savepoint=False),
+            hooks.interviews_updating(self, kwargs),
+        ):
             if kwargs.get("published") is True:
                 # First publication is dated once; republishing keeps it.
                 models.QuerySet.update(
@@ -487,7 +492,7 @@ class Interview(models.Model):
             )
         with transaction.atomic(savepoint=False):
             super().save(*args, **kwargs)
-            hooks.interviews_changed([self.pk])
+            hooks.interview_saved(self)
             if previous_slug and previous_slug != self.slug:
                 # The old slug keeps answering with a permanent redirect.
                 InterviewSlug.objects.update_or_create(
@@ -679,8 +684,10 @@ class TurnQuerySet(models.QuerySet):
     def update(self, **kwargs):
         _render_on_update(kwargs, "body", "body_html")
         kwargs.setdefault("version", F("version") + 1)
-        with transaction.atomic(using=self.db, savepoint=False):
-            hooks.turn_rows_changed(self)
+        with (
+            transaction.atomic(using=self.db, savepoint=False),
+            hooks.turn_rows_changing(self),
+        ):
             return super().update(**kwargs)
 
     def delete(self, *, successor: "Turn | None" = None):
@@ -719,8 +726,10 @@ class TurnQuerySet(models.QuerySet):
         for turn in objs:
             turn.version = F("version") + 1
         fields = [*fields, "version"]
-        with transaction.atomic(using=self.db, savepoint=False):
-            hooks.turns_changed(t.pk for t in objs)
+        with (
+            transaction.atomic(using=self.db, savepoint=False),
+            hooks.turns_changing(t.pk for t in objs),
+        ):
             return super().bulk_update(objs, fields, *args, **kwargs)
 
 
@@ -784,7 +793,7 @@ class Turn(models.Model):
             if self.anchor is None:
                 (self.anchor,) = self.interview.allocate_anchors(1)
             super().save(*args, **kwargs)
-            hooks.turns_changed([self.pk])
+            hooks.turn_saved(self)
 
     def get_absolute_url(self):
         return f"{self.interview.get_absolute_url()}#t-{self.anchor}"
@@ -1200,6 +1209,75 @@ class RequestCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client} {self.scope}@{self.window_start}: {self.hits}"
+
+
+class SearchEntry(models.Model):
+    """A turn, or an interview's title and lede (``turn`` empty), as the
+    PostgreSQL search engine finds it: the terms of our own analyzer with
+    their positions (``archive.search.vectors``), and the columns a search
+    filters, counts and sorts by.
+
+    Written in the same transaction as the change it follows, so a commit is
+    searchable at once from every app server. Entries exist for drafts too:
+    a search leaves out unpublished interviews, and publishing costs nothing.
+    Only the PostgreSQL engine reads these; with Whoosh they stay empty.
+    """
+
+    turn = models.OneToOneField(
+        Turn, null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="+")
+    speaker_id = models.BigIntegerField(null=True)
+    kind = models.CharField(max_length=10)
+    position = models.PositiveIntegerField(default=0)
+    vector = SearchVectorField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["interview"],
+                condition=Q(turn__isnull=True),
+                name="search_entry_one_lede",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"search entry of turn {self.turn_id or '-'} in {self.interview_id}"
+
+
+class SearchTerm(models.Model):
+    """A word the PostgreSQL engine has seen, as written (``field`` "w", for
+    spelling suggestions and wildcards) or as an index term ("t"). Added
+    with each write, never removed but by ``rebuild_index``: a stale word
+    costs a wildcard one of its places, never a wrong result."""
+
+    field = models.CharField(max_length=1)
+    term = models.CharField(max_length=100)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["field", "term"], name="search_term_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field}:{self.term}"
+
+
+class SearchName(models.Model):
+    """A word of a speaker's name, alias or slug, for ``speaker:`` filters
+    and for speakers named in a query (PostgreSQL engine)."""
+
+    speaker = models.ForeignKey(Speaker, on_delete=models.CASCADE, related_name="+")
+    word = models.CharField(max_length=100)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["speaker", "word"], name="search_name_once")
+        ]
+        indexes = [models.Index(fields=["word"])]
+
+    def __str__(self) -> str:
+        return f"{self.word} ({self.speaker_id})"
 
 
 # The search package's hooks are called by the methods above; it imports these

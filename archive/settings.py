@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("ARCHIVE_DATA_DIR", BASE_DIR / "var")).resolve()
@@ -111,6 +112,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "archive.throttle.RateLimitMiddleware",
+    "archive.replicas.ReplicaMiddleware",
     # Last, as django-axes requires.
     "axes.middleware.AxesMiddleware",
 ]
@@ -150,6 +152,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+
+# A read replica (DATABASE_REPLICA_URL, PostgreSQL) serves anonymous readers'
+# page views; searches, the admin and writes use the primary
+# (archive/replicas.py). In tests the replica mirrors the primary.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=60),
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["archive.replicas.ReplicaRouter"]
 
 # Rendered transcripts (archive/pages.py), shared by every worker on the host.
 CACHES = {
@@ -283,3 +296,24 @@ ARCHIVE_SPEAKER_TURNS_PAGE_SIZE = 50
 # before it stops with the best hits found and says it was too broad to count.
 ARCHIVE_SEARCH_WORK = int(os.environ.get("ARCHIVE_SEARCH_WORK", 200_000_000))
 ARCHIVE_SEARCH_SECONDS = float(os.environ.get("ARCHIVE_SEARCH_SECONDS", 0.8))
+
+# The search engine: "whoosh" (the default: an index in DATA_DIR, kept by the
+# index_worker) or "postgres" (PostgreSQL full-text search over entries kept
+# in the database with every change: no index files, no worker, so any number
+# of app servers can share one database).
+ARCHIVE_SEARCH_BACKEND = os.environ.get("ARCHIVE_SEARCH_BACKEND", "whoosh").strip()
+if ARCHIVE_SEARCH_BACKEND not in ("whoosh", "postgres"):
+    raise ImproperlyConfigured(
+        f"ARCHIVE_SEARCH_BACKEND is {ARCHIVE_SEARCH_BACKEND!r}: it must be "
+        "'whoosh' or 'postgres'."
+    )
+if (
+    ARCHIVE_SEARCH_BACKEND == "postgres"
+    and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql"
+):
+    raise ImproperlyConfigured(
+        "ARCHIVE_SEARCH_BACKEND=postgres searches with PostgreSQL, but "
+        "DATABASE_URL is not a PostgreSQL database (it is "
+        f"{DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}); set DATABASE_URL="
+        "postgres://… or use ARCHIVE_SEARCH_BACKEND=whoosh."
+    )

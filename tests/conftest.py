@@ -15,6 +15,27 @@ SEEDS = ROOT / "fixtures" / "interviews"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
+def pytest_collection_modifyitems(config, items):
+    """One suite, two engines: `make test` runs it once more with
+    ARCHIVE_SEARCH_BACKEND=postgres. Tests of one engine's own machinery
+    say which (the ``whoosh`` and ``postgres_search`` marks)."""
+    from django.conf import settings
+
+    engine = settings.ARCHIVE_SEARCH_BACKEND
+    for item in items:
+        if engine == "postgres" and item.get_closest_marker("whoosh"):
+            item.add_marker(
+                pytest.mark.skip(reason="the Whoosh engine's own machinery")
+            )
+        if engine != "postgres" and item.get_closest_marker("postgres_search"):
+            item.add_marker(
+                pytest.mark.skip(
+                    reason="the PostgreSQL engine's own machinery: "
+                    "run with ARCHIVE_SEARCH_BACKEND=postgres"
+                )
+            )
+
+
 def pytest_addoption(parser):
     parser.addoption(
         "--regen-golden",
@@ -43,6 +64,14 @@ def _no_rate_limits_from_loopback(settings):
     """The test client is 127.0.0.1 and a test may search hundreds of times;
     tests/test_throttle.py lifts this to test the limits themselves."""
     settings.ARCHIVE_RATE_LIMIT_EXEMPT = ["127.0.0.1"]
+
+
+@pytest.fixture(autouse=True)
+def _primary_only(settings):
+    """With DATABASE_REPLICA_URL set (the PostgreSQL run), the replica is a
+    test mirror: a separate connection that cannot see a test's uncommitted
+    rows. Tests read the primary; tests/test_replicas.py routes to it."""
+    settings.DATABASE_ROUTERS = []
 
 
 @pytest.fixture(autouse=True)

@@ -10,11 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.test import Client
 from django.urls import reverse
 
 from archive.logs import JsonLines
 from archive.models import Turn
+from tests.live import isolated_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PODCAST = "/interviews/cyber-norms-in-us-china-relations/"
@@ -187,6 +189,7 @@ def test_healthz_answers_200_when_database_and_index_can_be_read(indexed, client
     assert "no-cache" in response["Cache-Control"]
 
 
+@pytest.mark.whoosh
 def test_healthz_answers_503_naming_a_missing_index(seeds, client, settings):
     # The seeds are imported but the index was never built.
     response = client.get("/healthz")
@@ -194,6 +197,7 @@ def test_healthz_answers_503_naming_a_missing_index(seeds, client, settings):
     assert response.json() == {"ok": False, "search": "search index missing"}
 
 
+@pytest.mark.whoosh
 def test_healthz_answers_503_when_the_index_directory_is_deleted(
     indexed, client, settings
 ):
@@ -213,3 +217,18 @@ def test_healthz_is_reachable_over_plain_http_when_https_is_enforced(
     settings.SECURE_SSL_REDIRECT = True
     assert client.get("/").status_code == 301
     assert client.get("/healthz").status_code == 200
+
+
+def test_the_postgres_engine_needs_postgresql_and_says_so_at_start_up(tmp_path):
+    env = isolated_env(tmp_path) | {"ARCHIVE_SEARCH_BACKEND": "postgres"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "ARCHIVE_SEARCH_BACKEND=postgres" in result.stderr
+    assert "DATABASE_URL is not a PostgreSQL database" in result.stderr

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archive.models import Interview, Series, Topic
-from archive.search import backend, search
-from archive.search.query import FIELDS, parse_query
+from archive.search import engine, search
+from archive.search.query import FIELDS, PREFIX_CAP, parse_query
 from archive.search.queue import drain
 
 ARTICLE = "tim-maurer-china-real-time-2016"  # 2016, China Real Time
@@ -276,12 +276,12 @@ def test_prefix_matching_too_many_words_is_capped_and_says_so(
     drain()
     data = api(client, "zebra*")
     assert data["total"] == 1
-    assert any(str(backend.PREFIX_CAP) in notice for notice in data["notices"])
-    assert str(backend.PREFIX_CAP) in page(client, "zebra*")
+    assert any(str(PREFIX_CAP) in notice for notice in data["notices"])
+    assert str(PREFIX_CAP) in page(client, "zebra*")
     # The first 64 words in alphabetical order were searched, and marked.
     (link,) = result_links(page(client, "zebra*"))
     turn = _turn_html(client.get(link).content.decode(), 1)
-    assert turn.count("<mark>") == backend.PREFIX_CAP
+    assert turn.count("<mark>") == PREFIX_CAP
     assert "<mark>zebra63</mark>" in turn
     assert "zebra64" in turn and "<mark>zebra64</mark>" not in turn
 
@@ -880,8 +880,8 @@ def test_unpublished_interview_disappears_before_and_after_indexing(client, draf
     _assert_draft_is_invisible(client)
     drain()
     _assert_draft_is_invisible(client)
-    assert not backend.has_results(parse_query("quixotically").tree)
-    assert not backend.has_results(parse_query("speaker:wanda-secret").tree)
+    assert not engine.get().has_results(parse_query("quixotically").tree)
+    assert not engine.get().has_results(parse_query("speaker:wanda-secret").tree)
 
 
 # Bad queries -----------------------------------------------------------------

@@ -4,9 +4,8 @@ Whoosh stores the documents and the term lists; matching, ranking and
 counting run over the segment arrays (``segments.py``) as set operations on
 sorted document-number arrays, so no step does Python work per match:
 
-1. ``compile_plan`` turns the reader's tree into a plan of tuples against
-   the index's terms: words analysed, compounds found both ways, wildcards
-   expanded, repeated clauses merged (equal tuples are one clause);
+1. ``plan.compile_plan`` turns the reader's tree into a plan of tuples
+   against the index's terms (``_Vocabulary`` answers its questions);
 2. per segment, ``_Run`` evaluates the plan to the matching documents,
    drops deleted ones and those of hidden interviews, scores them with
    BM25 (Whoosh's formula and defaults), picks the best for the page, and
@@ -23,15 +22,12 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from archive.search import analysis
-from archive.search import query as q
 from archive.search.engine import FACETS, Budget, BudgetExceeded, Hit, Marks, Page
 from archive.search.index import IndexUnavailable, View, searchers
-from archive.search.query import PREFIX_CAP
+from archive.search.plan import Plan, compile_plan
 from archive.search.segments import KINDS
 
 log = logging.getLogger(__name__)
@@ -43,7 +39,6 @@ K1, B = 1.2, 0.75  # Whoosh's BM25F defaults
 # Halved, it leads only when it matches clearly better than any turn.
 LEDE_WEIGHT = 0.5
 _EMPTY = np.zeros(0, dtype=np.int32)
-_NONE = ("none",)
 _UNAVAILABLE = {
     "missing": "The search index is being built, so nothing can be found yet; "
     "please try again in a few minutes.",
@@ -59,292 +54,34 @@ TOO_BROAD = (
 )
 
 
-# Compiling -------------------------------------------------------------------
+class _Vocabulary:
+    """The plan compiler's questions (``plan.Vocabulary``), answered from
+    the index's term lists and segment arrays."""
 
-
-@dataclass
-class Plan:
-    node: tuple | None
-    notices: list[str] = field(default_factory=list)
-    words: list[str] = field(default_factory=list)  # positive words, for spelling
-    terms: list[str] = field(default_factory=list)  # positive text terms, marked
-    phrases: list[tuple[str, ...]] = field(default_factory=list)  # positive phrases
-
-
-def _date_bound(value: str, *, end: bool) -> int | None:
-    if not value:
-        return None
-    parts = value.split("-")
-    year = int(parts[0])
-    month = int(parts[1]) if len(parts) > 1 else (12 if end else 1)
-    day = int(parts[2]) if len(parts) > 2 else (31 if end else 1)
-    return year * 10000 + month * 100 + day
-
-
-def compile_plan(tree, view: View, budget: Budget) -> Plan:
-    plan = Plan(None)
-    plan.node = _Compiler(view, budget, plan).compile(tree, negated=False)
-    plan.terms = list(dict.fromkeys(plan.terms))
-    plan.phrases = list(dict.fromkeys(plan.phrases))
-    return plan
-
-
-class _Compiler:
-    def __init__(self, view: View, budget: Budget, plan: Plan):
+    def __init__(self, view: View):
         self.view = view
-        self.budget = budget
-        self.plan = plan
-        self.name_words: dict[str, bool] = {}
 
-    def compile(self, node, negated: bool):
-        if node is None:
-            return None
-        if isinstance(node, q.Word):
-            if not negated:
-                self.plan.words.append(node.text)
-            return self._text(node.text, negated)
-        if isinstance(node, q.Phrase):
-            if not negated:
-                # A misspelt word in a phrase deserves a suggestion too.
-                self.plan.words += node.text.split()
-            return self._text(node.text, negated)
-        if isinstance(node, q.Prefix):
-            return self._prefix(node.text, negated)
-        if isinstance(node, q.Filter):
-            return _filter(node)
-        if isinstance(node, q.DateRange):
-            lo = _date_bound(node.start, end=False) or 1  # 0 means "date unknown"
-            hi = _date_bound(node.end, end=True) or 99_991_231
-            return ("date", lo, hi)
-        if isinstance(node, q.Not):
-            inner = self.compile(node.child, not negated)
-            return ("and", (), (inner,)) if inner is not None else None
-        if isinstance(node, q.Or):
-            parts = [self.compile(c, negated) for c in node.children]
-            return _or(parts)
-        if isinstance(node, q.And):
-            return self._and(node.children, negated)
-        raise TypeError(f"unknown query node {node!r}")
+    def is_name_word(self, word: str) -> bool:
+        # A lookup in each segment's sorted filter keys.
+        return self.view.has_filter_term("speaker_names", word)
 
-    def _and(self, children, negated: bool):
-        positives, negatives = [], []
-        children = list(children)
-        i = 0
-        while i < len(children):
-            child = children[i]
-            following = children[i + 1] if i + 1 < len(children) else None
-            named = 0 if negated else self._speaker_name(children[i:])
-            if named:
-                # "Tim Maurer norms": the words of a speaker's name also stand
-                # for what that speaker said, as speaker:"tim maurer" would,
-                # or for the words themselves; ranked by the words, never a
-                # filter (a turn that says the name still counts).
-                run = [c.text for c in children[i : i + named]]
-                self.plan.words += run
-                said = _and([self._text(w, negated) for w in run], [])
-                speaker = _filter(q.Filter("speaker", " ".join(run)))
-                positives.append(_or([said, speaker]))
-                i += named
-                continue
-            if isinstance(child, q.Word) and isinstance(following, q.Word):
-                compound = _compound(child.text, following.text)
-                if compound is not None:
-                    # "cyber security" also finds "cybersecurity", and "United
-                    # States" finds "U.S.": the pair as one word, or both words.
-                    if not negated:
-                        self.plan.words += [child.text, following.text]
-                        self.plan.terms.append(compound)
-                    both = [
-                        self._text(child.text, negated),
-                        self._text(following.text, negated),
-                    ]
-                    positives.append(_or([("term", compound), _and(both, [])]))
-                    i += 2
-                    continue
-            if isinstance(child, q.Not):
-                inner = self.compile(child.child, not negated)
-                if inner is not None:
-                    negatives.append(inner)
-            else:
-                compiled = self.compile(child, negated)
-                if compiled is not None:
-                    positives.append(compiled)
-            i += 1
-        return _and(positives, negatives)
-
-    def _speaker_name(self, children) -> int:
-        """How many of the leading words (two to four) spell the name of a
-        speaker in the index (name or alias words); 0 if none do."""
-        words = []
-        for child in children[:4]:
-            if not isinstance(child, q.Word) or not child.text.isalpha():
-                break
-            words.append(child.text.lower())
-        for size in range(len(words), 1, -1):
-            named = all(self._name_word(w) for w in words[:size])
-            if named and self._one_speaker(words[:size]):
-                return size
-        return 0
-
-    def _name_word(self, word: str) -> bool:
-        # A lookup in each segment's sorted filter keys: cheap, and asked
-        # at most once per word of the query.
-        known = self.name_words.get(word)
-        if known is None:
-            known = self.name_words[word] = self.view.has_filter_term(
-                "speaker_names", word
-            )
-        return known
-
-    def _one_speaker(self, words: list[str]) -> bool:
-        """Whether one speaker's names hold all of ``words``."""
-        node = _and([("filter", "speaker_names", w) for w in words], [])
+    def one_speaker(self, words: list[str], budget: Budget) -> bool:
+        node = ("and", tuple(("filter", "speaker_names", w) for w in words), ())
         for arrays, live, _ in self.view.segments:
-            if len(_Run(arrays, live, self.budget).docs(node)):
+            if len(_Run(arrays, live, budget).docs(node)):
                 return True
         return False
 
-    def _text(self, text: str, negated: bool):
-        """A word or phrase: its terms in a row, written either way.
+    def has_term(self, term: str) -> bool:
+        return bool(self.view.doc_frequency(term))
 
-        A hyphenated word is also its parts in a row ("two-factor" finds
-        "two factor"), and two words are also the word they make when the
-        index has it ("two factor" finds "twofactor" and "two-factor").
-        """
-        words = analysis.query_terms(text)
-        if not words:
-            return None
-        terms = tuple(term for term, _ in words)
-        variants = [terms]
-        if any(len(parts) > 1 for _, parts in words):
-            variants.append(
-                tuple(t for term, parts in words for t in (parts or (term,)))
-            )
-        joined = self._joined(words)
-        if joined != terms:
-            variants.append(joined)
-        nodes = []
-        for variant in dict.fromkeys(variants):
-            node = ("term", variant[0]) if len(variant) == 1 else ("phrase", variant)
-            nodes.append(node)
-            if not negated:
-                if node[0] == "term":
-                    self.plan.terms.append(variant[0])
-                else:
-                    self.plan.phrases.append(variant)
-        return _or(nodes)
+    def words_from(self, prefix: str):
+        for word in self.view.searcher.reader().expand_prefix("words", prefix):
+            yield _decoded(word)
 
-    def _joined(self, words) -> tuple[str, ...]:
-        out: list[str] = []
-        i = 0
-        while i < len(words):
-            term, parts = words[i]
-            if i + 1 < len(words) and not parts and not words[i + 1][1]:
-                joined = analysis.stem(term + words[i + 1][0])
-                if term.isalpha() and words[i + 1][0].isalpha():
-                    self.budget.charge(1)
-                    if self.view.doc_frequency(joined):
-                        out.append(joined)
-                        i += 2
-                        continue
-            out.append(term)
-            i += 1
-        return tuple(out)
-
-    def _prefix(self, text: str, negated: bool):
-        """``text*`` as the index terms it stands for, at most PREFIX_CAP of them.
-
-        The words as written are expanded first, then stemmed: the stemmed
-        terms alone would miss every word whose stem is shorter than the
-        prefix ("securit*" must find "security", indexed as "secur"). Stemmed
-        terms that start with the prefix follow, for what the words field
-        lacks (acronyms kept whole, joined compounds).
-        """
-        prefix = text.lower().replace("’", "'")
-        reader = self.view.searcher.reader()
-
-        def candidates():
-            for word in reader.expand_prefix("words", prefix):
-                self.budget.charge(1)
-                yield from analysis.terms(_decoded(word))
-            for term in reader.expand_prefix("text", prefix):
-                self.budget.charge(1)
-                yield _decoded(term)
-
-        expanded: list[str] = []
-        for term in candidates():
-            if term in expanded:
-                continue
-            if len(expanded) == PREFIX_CAP:
-                self.plan.notices.append(
-                    f"“{text}*” matches more than {PREFIX_CAP} words; "
-                    f"only the first {PREFIX_CAP} were searched."
-                )
-                break
-            expanded.append(term)
-        if not expanded:
-            return _NONE
-        if not negated:
-            self.plan.terms += expanded
-        return _or([("term", t) for t in expanded])
-
-
-def _compound(first: str, second: str) -> str | None:
-    joined = analysis.terms(f"{first} {second}")
-    separate = analysis.terms(first) + analysis.terms(second)
-    if len(joined) == 1 and len(separate) == 2:
-        return joined[0]
-    return None
-
-
-def _or(parts):
-    """Either of ``parts``, repeated ones merged (None when none is left)."""
-    flat: list[tuple] = []
-    for part in parts:
-        if part is None or part == _NONE:
-            continue
-        flat += part[1] if part[0] == "or" else [part]
-    flat = list(dict.fromkeys(flat))
-    if not flat:
-        return _NONE if any(p == _NONE for p in parts) else None
-    return flat[0] if len(flat) == 1 else ("or", tuple(flat))
-
-
-def _and(positives, negatives):
-    positives = [p for p in positives if p is not None]
-    negatives = [n for n in negatives if n is not None and n != _NONE]
-    if _NONE in positives:
-        return _NONE
-    flat: list[tuple] = []
-    for part in positives:
-        if part[0] == "and" and not part[2]:
-            flat += part[1]
-        else:
-            flat.append(part)
-    flat = list(dict.fromkeys(flat))
-    negatives = list(dict.fromkeys(negatives))
-    if not flat and not negatives:
-        return None
-    if len(flat) == 1 and not negatives:
-        return flat[0]
-    return ("and", tuple(flat), tuple(negatives))
-
-
-def _filter(node: q.Filter):
-    value = node.value.strip().lower()
-    if node.field == "speaker":
-        words = [w.strip(".") for w in value.replace(",", " ").split() if w.strip(".")]
-        if not words:
-            return None
-        return _and([("filter", "speaker_names", w) for w in words], [])
-    target = {
-        "interview": "interview_slug",
-        "series": "series",
-        "topic": "topics",
-        "role": "role",
-        "kind": "kind",
-    }[node.field]
-    return ("filter", target, value)
+    def terms_from(self, prefix: str):
+        for term in self.view.searcher.reader().expand_prefix("text", prefix):
+            yield _decoded(term)
 
 
 def _decoded(term) -> str:
@@ -643,7 +380,7 @@ def search(
     if view is None:
         return page
     try:
-        plan = compile_plan(tree, view, budget)
+        plan = compile_plan(tree, _Vocabulary(view), budget)
     except BudgetExceeded:
         page.notices.append(TOO_BROAD)
         page.total, page.facets, page.complete = None, None, False
@@ -747,7 +484,7 @@ def _matching(tree, budget: Budget, hidden: frozenset[int] = frozenset()):
     view = _view([])
     if view is None:
         return
-    plan = compile_plan(tree, view, budget)
+    plan = compile_plan(tree, _Vocabulary(view), budget)
     if plan.node is None:
         return
     hidden_array = np.fromiter(hidden, dtype=np.int64, count=len(hidden))

@@ -27,11 +27,17 @@ def _date_fields(interview: Interview) -> dict:
     return {"date": value, "date_asc": value}
 
 
-def _speaker_names(speaker: Speaker) -> str:
+def speaker_name_words(speaker: Speaker) -> list[str]:
+    """The words a ``speaker:`` filter matches: the slug and each word of
+    the name and aliases, lower case."""
     words = {speaker.slug}
     for name in [speaker.name, *speaker.alias_list()]:
         words.update(w.strip(".").lower() for w in _WORD.findall(name))
-    return " ".join(sorted(w for w in words if w))
+    return sorted(w for w in words if w)
+
+
+def _speaker_names(speaker: Speaker) -> str:
+    return " ".join(speaker_name_words(speaker))
 
 
 def _interview_fields(interview: Interview, topic_slugs: list[str]) -> dict:

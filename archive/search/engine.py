@@ -6,8 +6,8 @@ that must not show (drafts, and anything whose index documents are waiting
 to be removed). The engine answers with one page of hits (what was found, by
 database primary key, with the character spans to mark), the exact total and
 facet counts, or says that the search ran out of its budget before it could
-count. The Whoosh engine is ``archive.search.backend``; a second engine
-implements the same three calls.
+count. The Whoosh engine is ``archive.search.backend``; the PostgreSQL engine,
+``archive.search.postgres``, implements the same calls.
 """
 
 from __future__ import annotations
@@ -83,7 +83,12 @@ class Marks:
 
 
 def get():
-    """The configured engine (one today: Whoosh)."""
+    """The configured engine: ``ARCHIVE_SEARCH_BACKEND`` is ``whoosh`` (the
+    module ``backend``) or ``postgres`` (``postgres``)."""
+    if settings.ARCHIVE_SEARCH_BACKEND == "postgres":
+        from archive.search import postgres
+
+        return postgres
     from archive.search import backend
 
     return backend

@@ -11,10 +11,18 @@ interview rather than per turn, is decided here. The consumer
 
 The receivers at the end cover changes with no save() of ours: topics added
 to or removed from interviews, and topics or series deleted.
+
+With the PostgreSQL engine (``ARCHIVE_SEARCH_BACKEND=postgres``) there is no
+queue: the same hooks write the search entries themselves
+(``archive.search.vectors``), after the write and in its transaction. Bulk
+writes that call a hook before writing wrap the write in one of the
+``…_changing`` context managers, so the entries see the new rows.
 """
 
 from collections.abc import Iterable
+from contextlib import contextmanager
 
+from django.conf import settings
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
@@ -27,6 +35,7 @@ from archive.models import (
     Series,
     Topic,
 )
+from archive.search import vectors
 
 # Above this many turns, a bulk change is queued per interview instead.
 TURN_QUEUE_LIMIT = 2_000
@@ -36,32 +45,86 @@ NOT_INDEXED_INTERVIEW_FIELDS = BOOKKEEPING_FIELDS | {"version"}
 INDEXED_SPEAKER_FIELDS = ("name", "slug", "aliases")
 
 
-def _queue(kind: str, ids: Iterable) -> None:
+def postgres() -> bool:
+    """Whether the PostgreSQL engine serves search (no queue, no index)."""
+    return settings.ARCHIVE_SEARCH_BACKEND == "postgres"
+
+
+def _queue(kind: str, ids: Iterable) -> set:
     ids = {i for i in ids if i is not None}
     if ids:
         # Whatever the index must hear about, rendered pages show too.
         pages.changed()
+        if postgres():
+            return ids
         IndexQueue.objects.bulk_create(
             [IndexQueue(kind=kind, object_id=i) for i in sorted(ids)], batch_size=1000
         )
+    return ids
 
 
 def interviews_changed(ids: Iterable[int]) -> None:
     """Interviews whose own fields, topics, series or participants changed,
-    or that were created, published, unpublished or deleted."""
-    _queue(IndexQueue.Kind.INTERVIEW, ids)
+    or that were created, published, unpublished or deleted (after the
+    write, or before a delete)."""
+    ids = _queue(IndexQueue.Kind.INTERVIEW, ids)
+    if ids and postgres():
+        vectors.interviews(ids)
+
+
+def interview_saved(interview) -> None:
+    """``Interview.save()``, after the write."""
+    if _queue(IndexQueue.Kind.INTERVIEW, [interview.pk]) and postgres():
+        vectors.interviews(
+            [interview.pk], [(interview.pk, interview.title, interview.lede_html)]
+        )
+
+
+def turn_saved(turn) -> None:
+    """``Turn.save()``, after the write."""
+    if _queue(IndexQueue.Kind.TURN, [turn.pk]) and postgres():
+        vectors.write_turns([vectors.turn_row(turn)])
 
 
 def turns_changed(ids: Iterable[int]) -> None:
+    """Turns written (after the write), or about to be deleted."""
+    ids = _queue(IndexQueue.Kind.TURN, ids)
+    if ids and postgres():
+        vectors.turns(ids)
+
+
+@contextmanager
+def turns_changing(ids: Iterable[int]):
+    """Around a write of these turns (``bulk_update``)."""
+    ids = set(ids)
     _queue(IndexQueue.Kind.TURN, ids)
+    yield
+    if ids and postgres():
+        vectors.turns(ids)
 
 
 def speakers_changed(ids: Iterable[int]) -> None:
-    _queue(IndexQueue.Kind.SPEAKER, ids)
+    ids = _queue(IndexQueue.Kind.SPEAKER, ids)
+    if ids and postgres():
+        vectors.speakers(ids)
+
+
+@contextmanager
+def turn_rows_changing(turns_queryset):
+    """Around ``update()`` of turns: their entries follow the new rows."""
+    ids = list(turns_queryset.values_list("pk", flat=True)) if postgres() else []
+    turn_rows_changed(turns_queryset)
+    yield
+    if ids:
+        vectors.turns(ids)
 
 
 def turn_rows_changed(turns_queryset) -> None:
-    """The turns a bulk write touches (queued by interview when many)."""
+    """The turns a bulk write touches (queued by interview when many);
+    with the PostgreSQL engine a deleted turn's entry goes with it."""
+    if postgres():
+        pages.changed()
+        return
     pairs = list(
         turns_queryset.values_list("pk", "interview_id")[: TURN_QUEUE_LIMIT + 1]
     )
@@ -74,31 +137,47 @@ def turn_rows_changed(turns_queryset) -> None:
 
 
 def turns_created(turns: list) -> None:
+    if postgres():
+        turns_changed(t.pk for t in turns)
+        return
     if len(turns) > TURN_QUEUE_LIMIT:
         interviews_changed(t.interview_id for t in turns)
     else:
         turns_changed(t.pk for t in turns)
 
 
-def interviews_updated(interviews_queryset, fields: Iterable[str]) -> None:
-    """``QuerySet.update(**fields)`` of interviews."""
+@contextmanager
+def interviews_updating(interviews_queryset, fields: Iterable[str]):
+    """Around ``QuerySet.update(**fields)`` of interviews."""
     pages.changed()
+    ids = []
     if set(fields) - NOT_INDEXED_INTERVIEW_FIELDS:
-        interviews_changed(interviews_queryset.values_list("pk", flat=True))
+        ids = list(interviews_queryset.values_list("pk", flat=True))
+        _queue(IndexQueue.Kind.INTERVIEW, ids)
+    yield
+    if ids and postgres():
+        vectors.interviews(ids)
 
 
-def speakers_updated(speakers_queryset, fields: Iterable[str]) -> None:
-    """``QuerySet.update(**fields)`` of speakers."""
+@contextmanager
+def speakers_updating(speakers_queryset, fields: Iterable[str]):
+    """Around ``QuerySet.update(**fields)`` of speakers."""
     pages.changed()
+    ids = []
     if set(INDEXED_SPEAKER_FIELDS) & set(fields):
-        speakers_changed(speakers_queryset.values_list("pk", flat=True))
+        ids = list(speakers_queryset.values_list("pk", flat=True))
+        _queue(IndexQueue.Kind.SPEAKER, ids)
+    yield
+    if ids and postgres():
+        vectors.speakers(ids)
 
 
 def speaker_saved(speaker, before: tuple | None) -> None:
     """A speaker saved: pages show their name and affiliation; the index
-    holds only what ``speaker_key`` names."""
+    holds only what ``speaker_key`` names (a new speaker has no turns yet,
+    but the PostgreSQL engine keeps their names from the start)."""
     pages.changed()
-    if before is not None and before != speaker_key(speaker):
+    if before != speaker_key(speaker) and (before is not None or postgres()):
         speakers_changed([speaker.pk])
 
 

@@ -23,7 +23,7 @@ from django.db import close_old_connections, connection, connections, transactio
 from django.db.models import Count, Sum
 
 from archive.models import IndexQueue, Interview, Turn
-from archive.search import index, segments
+from archive.search import hooks, index, segments, vectors
 from archive.search.documents import interview_documents, turn_documents
 from archive.search.writer import Writer
 
@@ -83,8 +83,11 @@ def drain(
     (of up to ``BATCH_SIZE`` rows) that reaches ``limit`` rows.
 
     Returns the number of queue rows applied. Tests call this to make the
-    index current synchronously; the consumer calls it in a loop.
+    index current synchronously; the consumer calls it in a loop. With the
+    PostgreSQL engine there is no queue: nothing to do.
     """
+    if hooks.postgres():
+        return 0
     applied = 0
     with index.write_lock(timeout=lock_timeout, polite=polite):
         if index.needs_rebuild() or _backlog_is_large():
@@ -168,12 +171,16 @@ PARALLEL_FROM = 20_000
 
 
 def rebuild(progress: Callable[[int, int], None] | None = None) -> str:
-    """Build a new index from the database and switch to it atomically.
+    """Build a new index from the database and switch to it atomically
+    (with the PostgreSQL engine: write every search entry again).
 
     Holds the write lock throughout, so changes queued meanwhile wait in the
     queue and are applied to the new index once it serves. If anything
     fails, the old index keeps serving and the new one is deleted.
     """
+    if hooks.postgres():
+        turns = vectors.rebuild(progress)
+        return f"of {turns:,} turns' PostgreSQL entries"
     with index.write_lock(rebuild=True):
         _rebuild_locked(progress)
     index.searchers.reset()
@@ -366,7 +373,10 @@ def check(*, repair: bool = False) -> dict[str, list[str]]:
     the database says now, or whose segment arrays (what searches read)
     differ from what Whoosh stored. Orphaned: a document for something
     deleted or unpublished. ``repair`` queues them all and drains the queue.
+    With the PostgreSQL engine, ``vectors.check`` compares its entries.
     """
+    if hooks.postgres():
+        return vectors.check(repair=repair)
     expected: dict[str, dict] = {}
     for interview in Interview.objects.published().select_related("series"):
         for document in interview_documents(interview):

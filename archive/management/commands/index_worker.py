@@ -8,6 +8,7 @@ import signal
 
 from django.core.management.base import BaseCommand
 
+from archive.search.hooks import postgres
 from archive.search.queue import drain, run_consumer
 
 
@@ -21,6 +22,12 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=0.5)
 
     def handle(self, *args, **options):
+        if postgres():
+            self.stdout.write(
+                "The PostgreSQL search engine writes its entries with every "
+                "change: there is no queue to drain."
+            )
+            return
         if options["once"]:
             applied = drain()
             self.stdout.write(f"applied {applied} queued change(s)")
