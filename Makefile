@@ -6,7 +6,7 @@ PORT ?= 8000
 WORKERS ?= 3
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/archive
 
-.PHONY: venv run setup test test-sqlite test-postgres lint format bench corpus-report clean screenshots reliability
+.PHONY: venv run setup test test-sqlite test-postgres test-postgres-search lint format bench corpus-report clean screenshots reliability
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,19 +33,32 @@ run: setup
 	$(VENV)/bin/gunicorn archive.wsgi --config gunicorn.conf.py --workers $(WORKERS) \
 		--bind 127.0.0.1:$(PORT)
 
-test: test-sqlite test-postgres
+test: test-sqlite test-postgres test-postgres-search
 
 test-sqlite: venv
 	$(PY) -m pytest
 
 # The same suite against a real PostgreSQL server when one answers (CI has
-# one at 127.0.0.1:5432); skipped with a message otherwise.
+# one at 127.0.0.1:5432), with a read replica configured (a test mirror);
+# skipped with a message otherwise. Then once more searching with the
+# PostgreSQL engine (ARCHIVE_SEARCH_BACKEND=postgres) instead of Whoosh.
+PG_UP = $(PY) -c "import psycopg; psycopg.connect('$(PG_TEST_URL:/archive=/postgres)', connect_timeout=3).close()" 2>/dev/null
+PG_ENV = DATABASE_URL=$(PG_TEST_URL) DATABASE_REPLICA_URL=$(PG_TEST_URL)
+
 test-postgres: venv
-	@if $(PY) -c "import psycopg; psycopg.connect('$(PG_TEST_URL:/archive=/postgres)', connect_timeout=3).close()" 2>/dev/null; then \
-		echo "Running the suite against PostgreSQL ($(PG_TEST_URL))"; \
-		DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -p no:cacheprovider; \
+	@if $(PG_UP); then \
+		echo "Running the suite against PostgreSQL ($(PG_TEST_URL)), searching with Whoosh"; \
+		$(PG_ENV) $(PY) -m pytest -p no:cacheprovider; \
 	else \
 		echo "PostgreSQL is not reachable at $(PG_TEST_URL): PostgreSQL run skipped"; \
+	fi
+
+test-postgres-search: venv
+	@if $(PG_UP); then \
+		echo "Running the suite against PostgreSQL ($(PG_TEST_URL)), searching with PostgreSQL"; \
+		$(PG_ENV) ARCHIVE_SEARCH_BACKEND=postgres $(PY) -m pytest -p no:cacheprovider; \
+	else \
+		echo "PostgreSQL is not reachable at $(PG_TEST_URL): run with the PostgreSQL engine skipped"; \
 	fi
 
 lint: venv

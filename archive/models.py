@@ -1280,6 +1280,16 @@ class SearchName(models.Model):
         return f"{self.word} ({self.speaker_id})"
 
 
+class PageGeneration(models.Model):
+    """The generation of cached pages that every app server shares (one
+    row; ``archive.pages``)."""
+
+    value = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return self.value
+
+
 # The search package's hooks are called by the methods above; it imports these
 # models, so it is imported once they exist.
 from archive.search import hooks  # noqa: E402

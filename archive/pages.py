@@ -7,7 +7,14 @@ and every change the search hooks hear about (``archive.search.hooks``: any
 turn, speaker, participant, topic, series or interview written by any path)
 starts a new generation once its transaction commits, so no page outlives
 the data it shows. The cache is Django's, configured in settings to be
-shared by all workers.
+shared by all workers of a host.
+
+Several app servers share one database but not their caches, so the
+generation has two parts: the host's own (in its cache, renewed at once
+for the writer's process) and the archive's (``PageGeneration``, one row,
+renewed when any server's change commits). A page rendered on one server
+is never served by another after a change there: each page read asks the
+database for the archive's generation (one small query).
 """
 
 import uuid
@@ -15,12 +22,20 @@ import uuid
 from django.core.cache import cache
 from django.db import transaction
 
+from archive.models import PageGeneration
+
 _KEY = "pages:generation"
 
 
 def key(*parts) -> str:
     """A cache key for a page, valid for the current generation."""
-    return ":".join(["page", *map(str, parts), generation()])
+    return ":".join(["page", *map(str, parts), generation(), shared_generation()])
+
+
+def shared_generation() -> str:
+    """The archive's generation, shared by every app server."""
+    value = PageGeneration.objects.filter(pk=1).values_list("value", flat=True).first()
+    return value or "0"
 
 
 def generation() -> str:
@@ -43,3 +58,9 @@ def changed() -> None:
 
 def _new_generation() -> None:
     cache.set(_KEY, uuid.uuid4().hex, timeout=None)
+    if not transaction.get_connection().in_atomic_block:
+        # After the commit, in a statement of its own: the row is never
+        # held locked by a writer's (possibly long) transaction.
+        PageGeneration.objects.update_or_create(
+            pk=1, defaults={"value": uuid.uuid4().hex}
+        )

@@ -509,13 +509,15 @@ class RawTantivy:
 class RawPostgres:
     """PostgreSQL full-text search as its documentation shows it: a
     ``tsvector`` column with a GIN index, ``@@``, ``ts_rank_cd`` and
-    ``ts_headline``. ``url`` names a database; the table is the engine's."""
+    ``ts_headline``. ``url`` names a database and ``table`` the engine's
+    table in it (``build`` drops and recreates it), so that several indexes,
+    one per archive size, can live side by side."""
 
     name = "postgres"
-    TABLE = "bench_raw_turns"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, table: str = "bench_raw_turns") -> None:
         self.url = url
+        self.table = table
         self.db = None
 
     def build(self, turns: Iterable[Turn]) -> float:
@@ -525,24 +527,24 @@ class RawPostgres:
         self.close()
         start = time.perf_counter()
         with psycopg.connect(self.url, autocommit=True) as db:
-            db.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+            db.execute(f"DROP TABLE IF EXISTS {self.table}")
             db.execute(
-                f"CREATE TABLE {self.TABLE} (id bigint PRIMARY KEY, text text, "
+                f"CREATE TABLE {self.table} (id bigint PRIMARY KEY, text text, "
                 "speaker text, date integer, tsv tsvector)"
             )
             with db.cursor().copy(
-                f"COPY {self.TABLE} (id, text, speaker, date) FROM STDIN"
+                f"COPY {self.table} (id, text, speaker, date) FROM STDIN"
             ) as copy:
                 for turn in turns:
                     copy.write_row(
                         (turn["id"], turn["text"], turn["speaker"], turn["date"])
                     )
             db.execute(
-                f"UPDATE {self.TABLE} SET tsv = setweight(to_tsvector('english', "
+                f"UPDATE {self.table} SET tsv = setweight(to_tsvector('english', "
                 "speaker), 'A') || to_tsvector('english', text)"
             )
-            db.execute(f"CREATE INDEX ON {self.TABLE} USING gin (tsv)")
-            db.execute(f"VACUUM ANALYZE {self.TABLE}")
+            db.execute(f"CREATE INDEX ON {self.table} USING gin (tsv)")
+            db.execute(f"VACUUM ANALYZE {self.table}")
         seconds = time.perf_counter() - start
         self.open()
         return seconds
@@ -558,12 +560,12 @@ class RawPostgres:
         native = _native(query_text, self.name)
         query = "to_tsquery('english', %s)"
         total = self.db.execute(
-            f"SELECT count(*) FROM {self.TABLE} WHERE tsv @@ {query}", (native,)
+            f"SELECT count(*) FROM {self.table} WHERE tsv @@ {query}", (native,)
         ).fetchone()[0]
         rows = self.db.execute(
             f"SELECT id, ts_headline('english', text, {query}, "
             "'MaxFragments=1, MinWords=8, MaxWords=24') FROM ("
-            f"SELECT id, text FROM {self.TABLE} WHERE tsv @@ {query} "
+            f"SELECT id, text FROM {self.table} WHERE tsv @@ {query} "
             f"ORDER BY ts_rank_cd(tsv, {query}) DESC LIMIT %s) AS top",
             (native, native, native, limit),
         ).fetchall()

@@ -1,7 +1,9 @@
 """In-process measurements of one built archive, for ``bench/scale.py``.
 
-Run in its own process with ``ARCHIVE_DATA_DIR`` naming the archive, so that
-"cold" means what it says (nothing of the index mapped or cached yet):
+Run in its own process with ``ARCHIVE_DATA_DIR`` naming the archive (and,
+for the PostgreSQL engine, ``ARCHIVE_SEARCH_BACKEND=postgres`` and its
+``DATABASE_URL``), so that "cold" means what it says (nothing of the index
+mapped or cached in the process yet):
 
     ARCHIVE_DATA_DIR=var/bench/... python bench/inprocess.py search QUERIES.json
     ARCHIVE_DATA_DIR=var/bench/... python bench/inprocess.py pages URLS.json
@@ -40,12 +42,17 @@ _TAG = re.compile(r"<[^>]+>")
 
 
 def time_searches(queries: list[str]) -> dict:
+    from django.conf import settings
+
     from archive.search import search
 
     opened = time.perf_counter()
-    from archive.search.index import searchers
+    if settings.ARCHIVE_SEARCH_BACKEND == "whoosh":
+        from archive.search.index import searchers
 
-    searchers.get()
+        searchers.get()
+    else:
+        connection.ensure_connection()  # the PostgreSQL engine's only state
     out = {"open_ms": (time.perf_counter() - opened) * 1000, "queries": {}}
     for query in queries:
         times, total = [], None

@@ -31,6 +31,7 @@ from tests.live import (
 
 pytestmark = pytest.mark.server
 
+SEED_SLUGS = ["tim-maurer-china-real-time-2016", "cyber-norms-in-us-china-relations"]
 SECRET = "a-secret-key-every-app-server-of-this-test-shares-0123456789"
 
 
@@ -148,6 +149,12 @@ def test_an_edit_through_one_server_is_found_by_the_other_at_once(servers):
     (first, _), (second, _) = servers
     word = "zyxwvutsrq"
     assert total(first, word) == 0 and total(second, word) == 0
+    # Both servers render and keep every transcript in their own page cache.
+    pages = [f"/interviews/{slug}/" for slug in SEED_SLUGS]
+    for base in (first, second):
+        for path in pages:
+            status, page, _ = fetch(base + path)
+            assert status == 200 and word not in page
 
     # Signed in on the first server; the session (in the database, signed
     # with the shared key) is good on the second, which takes the edit.
@@ -175,6 +182,10 @@ def test_an_edit_through_one_server_is_found_by_the_other_at_once(servers):
     status, body, _ = fetch(f"{first}/api/search?q={word}")
     (hit,) = json.loads(body)["hits"]
     assert f"<mark>{word}</mark>" in hit["snippet"]
+    # Neither server serves the transcript it kept from before the edit.
+    for base in (first, second):
+        shown = [word in fetch(base + path)[1] for path in pages]
+        assert shown.count(True) == 1, base
 
 
 def test_a_load_across_both_servers_has_no_errors(servers):
