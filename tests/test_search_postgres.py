@@ -124,18 +124,22 @@ def test_check_index_finds_missing_and_stale_entries_and_repairs_them(
     assert [h.position for h in search("quorum", sort="oldest").hits] == [1, 2, 3]
 
 
-def test_rebuild_index_writes_every_entry_again(indexed):
+def test_rebuild_index_writes_every_entry_again(indexed, client):
     before = search("norms").total
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM archive_searchentry")
         cursor.execute("DELETE FROM archive_searchterm")
     assert "rebuild_index" in health()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert "search entries missing" in response.json()["search"]
     assert search("norms").total == 0
 
     out, err = io.StringIO(), io.StringIO()
     call_command("rebuild_index", stdout=out, stderr=err)
 
     assert health() is None
+    assert client.get("/healthz").status_code == 200
     assert search("norms").total == before > 0
     assert search("soverignty").respelled_from == "soverignty"
     turns = Turn.objects.count()

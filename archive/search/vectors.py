@@ -257,10 +257,11 @@ def rebuild(progress=None) -> int:
     total, done = sum(counts.values()), 0
     batch: list[int] = []
     size = 0
+    last = max(counts, default=None)
     for interview_id in sorted(counts):
         batch.append(interview_id)
         size += counts[interview_id]
-        if size >= BATCH or interview_id == max(counts):
+        if size >= BATCH or interview_id == last:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT id FROM archive_turn WHERE interview_id = ANY(%s) "
