@@ -61,6 +61,19 @@ def manage(env, *args):
     return result
 
 
+def create_staff(env) -> None:
+    """The staff account ``STAFF`` (username, password)."""
+    manage(
+        env | {"DJANGO_SUPERUSER_PASSWORD": STAFF[1]},
+        "createsuperuser",
+        "--noinput",
+        "--username",
+        STAFF[0],
+        "--email",
+        "curator@example.org",
+    )
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -99,15 +112,7 @@ def serve(data_dir: Path, database_url: str | None = None, public_url: str = "")
     manage(env, "collectstatic", "--noinput", "--verbosity", "0")
     manage(env, "import_transcript", "fixtures/interviews")
     manage(env, "index_worker", "--once")
-    manage(
-        env | {"DJANGO_SUPERUSER_PASSWORD": STAFF[1]},
-        "createsuperuser",
-        "--noinput",
-        "--username",
-        STAFF[0],
-        "--email",
-        "curator@example.org",
-    )
+    create_staff(env)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env["ARCHIVE_PUBLIC_URL"] = public_url or base

@@ -20,6 +20,7 @@ import pytest
 
 from tests.live import (
     STAFF,
+    create_staff,
     database_for,
     free_port,
     gunicorn,
@@ -62,15 +63,7 @@ def servers(tmp_path_factory):
         if number == 1:
             manage(env, "migrate", "--noinput")
             manage(env, "import_transcript", "fixtures/interviews")
-            manage(
-                env | {"DJANGO_SUPERUSER_PASSWORD": STAFF[1]},
-                "createsuperuser",
-                "--noinput",
-                "--username",
-                STAFF[0],
-                "--email",
-                "curator@example.org",
-            )
+            create_staff(env)
         manage(env, "collectstatic", "--noinput", "--verbosity", "0")
         port = free_port()
         log = (data_dir / "gunicorn.log").open("w")

@@ -245,17 +245,22 @@ def spans(text: str, plan: Plan) -> list[tuple[int, int]]:
 def _bounded(budget: Budget):
     """A cursor in a transaction (or savepoint) whose statements stop when
     the search's time budget ends (``statement_timeout``, set locally and
-    put back)."""
+    put back); a statement stopped by it raises ``BudgetExceeded``."""
     left = max(budget.deadline - time.monotonic(), 0.05)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT current_setting('statement_timeout'), "
-            "set_config('statement_timeout', %s, true)",
-            [f"{int(left * 1000)}ms"],
-        )
-        before = cursor.fetchone()[0]
-        yield cursor
-        cursor.execute("SELECT set_config('statement_timeout', %s, true)", [before])
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('statement_timeout'), "
+                "set_config('statement_timeout', %s, true)",
+                [f"{int(left * 1000)}ms"],
+            )
+            before = cursor.fetchone()[0]
+            yield cursor
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [before])
+    except OperationalError as exc:
+        if _cancelled(exc):
+            raise BudgetExceeded from exc
+        raise
 
 
 def _hidden(hidden: frozenset[int]) -> list[int]:
@@ -349,10 +354,6 @@ def search(
             rows = _page_rows(cursor, plan, sort, offset, limit, hidden, facets=True)
     except BudgetExceeded:
         return _too_broad(page)
-    except OperationalError as exc:
-        if _cancelled(exc):
-            return _too_broad(page)
-        raise
     facets: dict[str, Counter] = {name: Counter() for name in FACETS}
     hits = sorted((row for row in rows if row[0] == "hit"), key=lambda row: row[6])
     for _, turn_id, interview_id, kind, text, title, _ in hits:
@@ -448,10 +449,6 @@ def marks(tree, interview_pk: int, budget: Budget | None = None) -> Marks:
             rows = cursor.fetchall()
     except BudgetExceeded:
         return result
-    except OperationalError as exc:
-        if _cancelled(exc):
-            return result
-        raise
     for turn_id, html_text, title in rows:
         if turn_id is None:
             result.lede = spans(lede_text(title, html_text or ""), plan)
@@ -482,10 +479,6 @@ def has_results(tree, hidden: frozenset[int] = frozenset(), budget=None) -> bool
             return cursor.fetchone()[0]
     except BudgetExceeded:
         return False
-    except OperationalError as exc:
-        if _cancelled(exc):
-            return False
-        raise
 
 
 def correct(word: str, budget: Budget | None = None) -> str | None:
@@ -519,10 +512,8 @@ def correct(word: str, budget: Budget | None = None) -> str | None:
                 [key, keep, key, keep, key],
             )
             candidates = [row[0] for row in cursor.fetchall()]
-    except OperationalError as exc:
-        if _cancelled(exc):
-            return None
-        raise
+    except BudgetExceeded:
+        return None
     budget.charge(1000)
     best = None
     for candidate in candidates:
