@@ -388,3 +388,88 @@ def test_a_speaker_loaded_with_deferred_fields_renamed_reaches_the_index(
     speaker.save()
     drain()
     assert api(client, "speaker:mensah quorum")["total"] == 1
+
+
+# Words chosen for what stemming and the analyzer do to them: endings Porter
+# rewrites, acronyms, the country and the pronoun, compounds, possessives,
+# hyphens, digits, capitals, short words and words it leaves alone.
+_TRICKY = (
+    "relational",
+    "conditional",
+    "sensibility",
+    "ability",
+    "capability",
+    "policy",
+    "policies",
+    "happily",
+    "organization",
+    "organizations",
+    "generalization",
+    "hopping",
+    "hoped",
+    "used",
+    "using",
+    "US",
+    "us",
+    "USA",
+    "U.S.",
+    "United",
+    "States",
+    "cyber",
+    "security",
+    "cyber-security",
+    "Cybersecurity",
+    "G-20",
+    "G20",
+    "Maurer's",
+    "Maurer’s",
+    "two-factor",
+    "S&ED",
+    "AT&T",
+    "NSA",
+    "OPM",
+    "ads",
+    "ad",
+    "was",
+    "news",
+    "series",
+    "analysis",
+    "norms",
+    "voluntary",
+    "agreed",
+    "agreement",
+    "controlling",
+    "controlled",
+    "Valency",
+    "valence",
+    "izer",
+    "sensible",
+    "2016",
+    "x86-64",
+    "Ünïcode",
+    "naïve",
+    "CAPITALS",
+    "SHOUTED",
+    "HEADER",
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(st.sampled_from(_TRICKY), min_size=1, max_size=40),
+    separators=st.lists(st.sampled_from([" ", ", ", ". ", " - ", "\n"]), min_size=1),
+    picks=st.lists(st.integers(min_value=0, max_value=200), max_size=6),
+)
+def test_marking_finds_exactly_what_analysing_everything_finds(
+    words, separators, picks
+):
+    """The PostgreSQL engine marks hits without analysing every word of a
+    long turn: what it marks must be what full analysis marks."""
+    text = "".join(w + separators[i % len(separators)] for i, w in enumerate(words))
+    everything = analysis.index_spans(text)
+    present = sorted({span[0] for span in everything})
+    terms = {present[p % len(present)] for p in picks} if present else set()
+    terms |= {analysis.stem(w.lower()) for w in words[:2]}
+    assert analysis.marking_spans(text, terms) == [
+        span for span in everything if span[0] in terms
+    ]

@@ -178,7 +178,10 @@ class PolicyTokenizer(Tokenizer):
         _last[0], _last[1] = key, result
         return result
 
-    def _spans(self, value: str, mode: str):
+    def _spans(self, value: str, mode: str, starts: tuple[str, ...] | None = None):
+        """``spans`` without the cache. With ``starts``, a plain word whose
+        lower case begins with none of them is passed over unanalysed (see
+        ``marking_spans``); positions are counted all the same."""
         indexing = mode != "query"
         text = value.translate(_FOLD)
         chunks = []
@@ -196,6 +199,16 @@ class PolicyTokenizer(Tokenizer):
         i = 0
         while i < len(chunks):
             chunk, start, end = chunks[i]
+            if (
+                starts is not None
+                and chunk.isalpha()
+                and chunk not in ("US", "USA")
+                and not chunk.lower().startswith(starts)
+                and self._joined_with_next(text, chunks, i) is None
+            ):
+                i += 1
+                pos += 1
+                continue
             # Only a word in capitals needs to know whether the text around
             # it is too; in a query, "US" is the country even when typed alone.
             capitals = (
@@ -280,3 +293,21 @@ def query_terms(text: str) -> list[tuple[str, tuple[str, ...]]]:
 def index_spans(text: str) -> list[tuple[str, int, int, int]]:
     """(term, position, start, end) of every term indexed for ``text``."""
     return [span[:4] for span in _POLICY.spans(text)]
+
+
+# Porter rewrites at most the last four letters of what it keeps ("ational"
+# becomes "ate", "biliti" "ble", a final "y" "i"): a word stemmed to a term
+# begins with all of the term but its last four letters.
+_STEM_ENDING = 4
+
+
+def marking_spans(text: str, terms) -> list[tuple[str, int, int, int]]:
+    """``index_spans`` restricted to ``terms``, for marking a search's hits
+    without analysing every word of a long text: a plain word that cannot
+    stem to any of them is skipped (hyphenated, dotted, possessive and
+    compound words are always analysed)."""
+    wanted = set(terms)
+    if not wanted:
+        return []
+    starts = tuple({t[: max(len(t) - _STEM_ENDING, 1)] for t in wanted})
+    return [span[:4] for span in _POLICY._spans(text, "", starts) if span[0] in wanted]

@@ -138,7 +138,12 @@ def turn_rows_changed(turns_queryset) -> None:
 
 def turns_created(turns: list) -> None:
     if postgres():
-        turns_changed(t.pk for t in turns)
+        # bulk_create returns the rows with their keys (PostgreSQL): written
+        # as they are, without reading them back.
+        pages.changed()
+        for start in range(0, len(turns), vectors.BATCH):
+            batch = turns[start : start + vectors.BATCH]
+            vectors.write_turns([vectors.turn_row(t) for t in batch])
         return
     if len(turns) > TURN_QUEUE_LIMIT:
         interviews_changed(t.interview_id for t in turns)

@@ -224,7 +224,7 @@ def spans(text: str, plan: Plan) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
     at: dict[str, dict[int, tuple[int, int]]] = {}
     wanted = {t for p in plan.phrases for t in p}
-    for term, position, start, end in analysis.index_spans(text):
+    for term, position, start, end in analysis.marking_spans(text, terms | wanted):
         if term in terms:
             found.append((start, end))
         if term in wanted:
