@@ -313,7 +313,7 @@ def build_archive(size: str, episodes: Path) -> Archive:
         manage(env, "index_worker", "--once")
         facts_path.write_text(json.dumps(facts))
     facts.update(counts(archive))
-    facts["index_mb"] = folder_mb(data / "index")
+    facts["index_mb"] = index_mb(data / "index")
     facts["database_mb"] = (data / "archive.sqlite3").stat().st_size / 2**20
     archive.facts = facts
     return archive
@@ -415,6 +415,15 @@ def counts(archive: Archive) -> dict:
         turns = db.execute("select count(*) from archive_turn").fetchone()[0]
         interviews = db.execute("select count(*) from archive_interview").fetchone()[0]
     return {"turns": turns, "interviews": interviews}
+
+
+def index_mb(index: Path) -> float:
+    """The size of the Whoosh index that serves (a rebuild leaves the build
+    it replaced beside it for a while, archive/search/index.py)."""
+    current = index / "CURRENT"
+    if current.exists():
+        return folder_mb(index / f"build-{current.read_text().strip()}")
+    return folder_mb(index)
 
 
 def folder_mb(path: Path) -> float:
@@ -767,6 +776,7 @@ def read_turns(path: Path):
 
 
 def measure(size: str, args, episodes: Path, sections: dict) -> dict:
+    started_at = time.time()
     archives = []
     if "whoosh" in args.engines:
         archives.append(build_archive(size, episodes))
@@ -775,6 +785,7 @@ def measure(size: str, args, episodes: Path, sections: dict) -> dict:
     first = archives[0]
     result = {
         "size": size,
+        "started_at": started_at,
         "sections": sections,
         "turns": first.facts["turns"],
         "interviews": first.facts["interviews"],
@@ -934,7 +945,15 @@ def _targets(by_size: dict, engine: str) -> list[list]:
     label = f"ours ({engine})"
     rows = []
 
-    def add(target, size, value, limit, higher_is_better=False, unit="ms", why="–"):
+    def add(
+        target,
+        size,
+        value,
+        limit,
+        higher_is_better=False,
+        unit="ms",
+        why="not measured",
+    ):
         if value is None:
             rows.append([target, size, label, why, ""])
             return
@@ -978,7 +997,7 @@ def _targets(by_size: dict, engine: str) -> list[list]:
         2500,
         True,
         "turns/s",
-        why="no rebuild: the import writes the entries" if imported else "–",
+        why="none: the import writes the entries" if imported else "not measured",
     )
     # The PostgreSQL engine's import writes its entries: nothing to rebuild.
     total = None
@@ -1356,6 +1375,7 @@ def _engines_described(results: list[dict]) -> str:
 
 def _when(results: list[dict]) -> str:
     stamps = [r.get("measured_at") or time.time() for r in results]
+    stamps += [r["started_at"] for r in results if "started_at" in r]
     first, last = (time.gmtime(min(stamps)), time.gmtime(max(stamps)))
     return (
         f"{time.strftime('%Y-%m-%d %H:%M', first)}–{time.strftime('%H:%M UTC', last)}"
