@@ -168,3 +168,22 @@ def test_texts_beyond_what_a_tsvector_holds_are_written_and_their_start_found(
     assert total("repeat ending") == 1
     assert total("w5") == 1
     assert total("finalword") == 1
+
+
+def test_a_long_turns_snippet_marks_its_matches_wherever_they_are(
+    make_interview, client
+):
+    filler = "Steve explains how the network stack handles packets. " * 80
+    make_interview(
+        "Long turns",
+        turns=[
+            ("Ola Osei", filler + "Then the quillwort certificate expired."),
+            # Words that begin like the term but are not it, far from the
+            # one match, which only the analyzer sees ("U.S.").
+            ("Ola Osei", "Unitary units unite. " * 40 + filler + "The U.S. said so."),
+        ],
+    )
+    (hit,) = client.get("/api/search", {"q": "quillwort"}).json()["hits"]
+    assert "<mark>quillwort</mark>" in hit["snippet"]
+    hits = client.get("/api/search", {"q": '"united states" said'}).json()["hits"]
+    assert any("<mark>U.S.</mark>" in h["snippet"] for h in hits), hits

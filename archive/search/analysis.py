@@ -37,6 +37,8 @@ _DOTTED = re.compile(r"^(?:[^\W\d_]\.){2,}$|^[^\W\d_](?:\.[^\W\d_])+$")
 _COUNTRY = {"us", "usa"}
 # Words that, followed by another word, are also indexed as one word.
 _JOINING_PREFIXES = {"cyber"}
+# First words of the compounds read across two words ("United States").
+_JOIN_STARTS = frozenset({"united"} | _JOINING_PREFIXES)
 _CONTEXT = 40
 
 
@@ -203,8 +205,8 @@ class PolicyTokenizer(Tokenizer):
                 starts is not None
                 and chunk.isalpha()
                 and chunk not in ("US", "USA")
-                and not chunk.lower().startswith(starts)
-                and self._joined_with_next(text, chunks, i) is None
+                and (lower := chunk.lower()) not in _JOIN_STARTS
+                and not lower.startswith(starts)
             ):
                 i += 1
                 pos += 1
@@ -298,7 +300,7 @@ def index_spans(text: str) -> list[tuple[str, int, int, int]]:
 # Porter rewrites at most the last four letters of what it keeps ("ational"
 # becomes "ate", "biliti" "ble", a final "y" "i"): a word stemmed to a term
 # begins with all of the term but its last four letters.
-_STEM_ENDING = 4
+STEM_ENDING = 4
 
 
 def marking_spans(text: str, terms) -> list[tuple[str, int, int, int]]:
@@ -309,5 +311,5 @@ def marking_spans(text: str, terms) -> list[tuple[str, int, int, int]]:
     wanted = set(terms)
     if not wanted:
         return []
-    starts = tuple({t[: max(len(t) - _STEM_ENDING, 1)] for t in wanted})
+    starts = tuple({t[: max(len(t) - STEM_ENDING, 1)] for t in wanted})
     return [span[:4] for span in _POLICY._spans(text, "", starts) if span[0] in wanted]

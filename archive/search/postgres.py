@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -409,8 +410,48 @@ def _hit(plan, turn_id, interview_id, kind, html_text, title, with_spans) -> Hit
         text = plain_text(html_text or "")
         hit = Hit(kind=kind, pk=turn_id, text=text, spans=[])
     if with_spans:
-        hit.spans = spans(text, plan)
+        hit.spans = snippet_spans(text, plan)
     return hit
+
+
+# A hit's spans serve its snippet (``highlight.snippet``: about 280
+# characters around its densest cluster of matches). In a text longer than
+# LONG_TEXT only the region around the densest cluster of candidate words
+# (words that begin as a searched term must) is analysed, with MARGIN on
+# either side; when that region holds no match after all (a match only the
+# analyzer sees, such as "U.S." for "united states"), the whole text is.
+LONG_TEXT = 1_200
+WINDOW = 280
+MARGIN = 400
+
+
+def snippet_spans(text: str, plan: Plan) -> list[tuple[int, int]]:
+    """The spans a hit's snippet needs, found without analysing all of a
+    long text."""
+    if len(text) <= LONG_TEXT:
+        return spans(text, plan)
+    terms = set(plan.terms) | {t for p in plan.phrases for t in p}
+    starts = {t[: max(len(t) - analysis.STEM_ENDING, 1)] for t in terms}
+    if not starts:
+        return []
+    pattern = re.compile(
+        r"(?<!\w)(?:" + "|".join(map(re.escape, sorted(starts))) + ")", re.IGNORECASE
+    )
+    offsets = [m.start() for m in pattern.finditer(text)]
+    if offsets:
+        best, most, j = offsets[0], 0, 0
+        for i, offset in enumerate(offsets):
+            while j < len(offsets) and offsets[j] < offset + WINDOW:
+                j += 1
+            if j - i > most:
+                best, most = offset, j - i
+        start = text.rfind(" ", 0, max(best - MARGIN, 0)) + 1
+        end = text.find(" ", min(best + WINDOW + MARGIN, len(text)))
+        end = len(text) if end == -1 else end
+        found = spans(text[start:end], plan)
+        if found:
+            return [(a + start, b + start) for a, b in found]
+    return spans(text, plan)
 
 
 def _too_broad(page: Page) -> Page:
