@@ -30,9 +30,9 @@ REPLICA_PAGES = [
 
 
 @pytest.fixture
-def routed(settings, seeds):
+def routed(settings, indexed):
     settings.DATABASE_ROUTERS = ["archive.replicas.ReplicaRouter"]
-    return seeds
+    return indexed
 
 
 def queries(client, path) -> tuple[int, int]:
