@@ -210,8 +210,8 @@ def _joined(operator: str, parts: list[tuple[str, list]]) -> tuple[str, list]:
 
 def rank_query(plan: Plan) -> str | None:
     """What a match is ranked by: any of the positive terms and phrases."""
-    parts = [quoted(t) for t in plan.terms]
-    parts += ["(" + " <-> ".join(quoted(t) for t in p) + ")" for p in plan.phrases]
+    parts = [tsquery(("term", t)) for t in plan.terms]
+    parts += [tsquery(("phrase", p)) for p in plan.phrases]
     return " | ".join(parts) if parts else None
 
 
@@ -262,10 +262,6 @@ def _bounded(budget: Budget):
         if _cancelled(exc):
             raise BudgetExceeded from exc
         raise
-
-
-def _hidden(hidden: frozenset[int]) -> list[int]:
-    return sorted(hidden)
 
 
 _PAGE = """
@@ -391,7 +387,7 @@ def _page_rows(cursor, plan, sort, offset, limit, hidden, facets: bool):
     condition, params = _named(condition, condition_params)
     if score_params:
         params["rank"] = score_params[0]
-    params.update(hidden=_hidden(hidden), limit=limit, offset=offset)
+    params.update(hidden=sorted(hidden), limit=limit, offset=offset)
     sql = _PAGE.format(
         score=score,
         where=condition,
@@ -515,7 +511,7 @@ def has_results(tree, hidden: frozenset[int] = frozenset(), budget=None) -> bool
                     AND e.interview_id <> ALL(%s)
                 )
                 """,
-                [*params, _hidden(hidden)],
+                [*params, sorted(hidden)],
             )
             return cursor.fetchone()[0]
     except BudgetExceeded:
