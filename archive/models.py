@@ -1231,6 +1231,10 @@ class SearchEntry(models.Model):
     kind = models.CharField(max_length=10)
     position = models.PositiveIntegerField(default=0)
     vector = SearchVectorField()
+    # Each word position's characters in the text, for marking hits without
+    # analysing it again (``vectors.offsets``); empty when they cannot be
+    # packed, and then marking analyses the text.
+    offsets = models.BinaryField(null=True)
 
     class Meta:
         constraints = [

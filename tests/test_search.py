@@ -663,6 +663,15 @@ def test_no_suggestion_when_the_correction_finds_nothing(indexed, client):
     assert "Did you mean" not in page(client, "soverignty Mandiant")
 
 
+def test_respelling_counts_edits_the_same_on_both_engines(indexed, client):
+    # Two letters swapped are two edits, as the Whoosh engine's corrector
+    # counts them: one swap is within reach, two swaps (four edits) are not.
+    assert api(client, "sovereingty", spelling="as-typed")["suggestion"] == (
+        "sovereignty"
+    )
+    assert api(client, "sovreeingty", spelling="as-typed")["suggestion"] is None
+
+
 def test_no_suggestion_when_there_are_results(indexed, client):
     assert api(client, "sovereignty")["suggestion"] is None
 

@@ -4,8 +4,10 @@ hyphens used to lose, and totals and facets checked against a plain count."""
 
 import io
 import random
+import re
 import shutil
 from collections import Counter
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
@@ -13,7 +15,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archive.models import Interview, Turn
-from archive.search import analysis, backend, engine, index, search, writer
+from archive.search import (
+    analysis,
+    backend,
+    engine,
+    highlight,
+    index,
+    postgres,
+    search,
+    vectors,
+    writer,
+)
 from archive.search import query as q
 from archive.search.documents import plain_text
 from archive.search.engine import Budget
@@ -473,3 +485,49 @@ def test_marking_finds_exactly_what_analysing_everything_finds(
     assert analysis.marking_spans(text, terms) == [
         span for span in everything if span[0] in terms
     ]
+
+
+def _vector_positions(literal: str) -> dict[str, list[int]]:
+    """A tsvector literal's positions by term, as PostgreSQL's unnest()
+    gives them."""
+    return {
+        term.replace("''", "'").replace("\\\\", "\\"): [
+            int(p) for p in places.split(",")
+        ]
+        for term, places in re.findall(r"'((?:[^']|'')*)':([\d,]+)", literal)
+    }
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(st.sampled_from(_TRICKY), min_size=1, max_size=40),
+    separators=st.lists(st.sampled_from([" ", ", ", ". ", " - ", "\n"]), min_size=1),
+    picks=st.lists(st.integers(min_value=0, max_value=200), max_size=6),
+    phrase_at=st.integers(min_value=0, max_value=200),
+)
+def test_marking_from_stored_offsets_equals_analysing_the_text(
+    words, separators, picks, phrase_at
+):
+    """The PostgreSQL engine marks a hit from the word positions its entry
+    stores and the positions of the searched terms in its vector: the marks
+    must be those that analysing the text gives, phrases and compounds
+    included."""
+    text = "".join(w + separators[i % len(separators)] for i, w in enumerate(words))
+    everything = analysis.index_spans(text)
+    present = sorted({span[0] for span in everything})
+    terms = [present[p % len(present)] for p in picks] if present else []
+    mains: dict[int, str] = {}
+    for term, position, _, _ in everything:
+        mains.setdefault(position, term)
+    phrases = []
+    if len(mains) > 1:
+        first = sorted(mains)[phrase_at % (len(mains) - 1)]
+        if first + 1 in mains:
+            phrases.append((mains[first], mains[first + 1]))
+    plan = SimpleNamespace(terms=terms, phrases=phrases)
+    literal, _, packed = vectors.vector(text)
+    positions = _vector_positions(literal)
+    found = {t: positions[t] for t in postgres.marked_terms(plan) if t in positions}
+    stored = postgres.stored_spans(text, plan, packed, found)
+    assert stored is not None
+    assert highlight.merge(stored) == highlight.merge(postgres.spans(text, plan))

@@ -15,9 +15,13 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from archive.models import Interview, SearchEntry, SearchTerm, Speaker, Turn
-from archive.search import health, search
+from archive.search import analysis, health, postgres, search
 
 pytestmark = pytest.mark.postgres_search
+
+
+def api(client, query: str) -> dict:
+    return client.get("/api/search", {"q": query}).json()
 
 
 def total(query: str) -> int | None:
@@ -168,6 +172,10 @@ def test_texts_beyond_what_a_tsvector_holds_are_written_and_their_start_found(
     assert total("repeat ending") == 1
     assert total("w5") == 1
     assert total("finalword") == 1
+    # Their hits are marked all the same (by analysing the text).
+    assert "<mark>finalword</mark>" in search("finalword").hits[0].snippet
+    assert "<mark>ending</mark>" in search("ending").hits[0].snippet
+    assert "<mark>repeat</mark>" in search("repeat").hits[0].snippet
 
 
 def test_a_long_turns_snippet_marks_its_matches_wherever_they_are(
@@ -187,3 +195,45 @@ def test_a_long_turns_snippet_marks_its_matches_wherever_they_are(
     assert "<mark>quillwort</mark>" in hit["snippet"]
     hits = client.get("/api/search", {"q": '"united states" said'}).json()["hits"]
     assert any("<mark>U.S.</mark>" in h["snippet"] for h in hits), hits
+
+
+def test_hits_are_marked_from_their_entries_without_analysing_the_text(
+    make_interview, client, monkeypatch
+):
+    talk = make_interview(
+        "Marked",
+        turns=[
+            (
+                "Ola Osei",
+                "The cyber security of United States ports, and the U.S. Navy.",
+            ),
+            ("Ola Osei", "Ports again: cyber-security, said the navy."),
+        ],
+    )
+
+    def analysed(*args, **kwargs):
+        raise AssertionError("a hit's text was analysed again")
+
+    monkeypatch.setattr(postgres, "spans", analysed)
+    monkeypatch.setattr(analysis, "marking_spans", analysed)
+    snippets = {
+        query: [h["snippet"] for h in api(client, query)["hits"]]
+        for query in ("security", '"united states" navy', '"cyber security" ports')
+    }
+    assert sorted(snippets["security"]) == [
+        "Ports again: <mark>cyber-security</mark>, said the navy.",
+        "The cyber <mark>security</mark> of United States ports, and the U.S. Navy.",
+    ]
+    assert snippets['"united states" navy'] == [
+        "The cyber security of <mark>United States</mark> ports, and the "
+        "<mark>U.S.</mark> <mark>Navy</mark>."
+    ]
+    assert sorted(snippets['"cyber security" ports']) == [
+        "<mark>Ports</mark> again: <mark>cyber-security</mark>, said the navy.",
+        "The <mark>cyber security</mark> of United States <mark>ports</mark>, "
+        "and the U.S. Navy.",
+    ]
+    # The transcript marked for a search reads the entries too.
+    page = client.get(talk.get_absolute_url(), {"q": "navy"}).content.decode()
+    assert page.count("<mark>Navy</mark>") == 1
+    assert page.count("<mark>navy</mark>") == 1

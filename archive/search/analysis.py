@@ -269,6 +269,25 @@ class PolicyTokenizer(Tokenizer):
         return None
 
 
+def term_span(text: str, start: int, end: int, term: str) -> tuple[int, int]:
+    """Where ``term``, indexed at the word position whose characters are
+    ``text[start:end]``, lies within them: a position is one word, or two
+    read as one ("cyber security", "United States"), whose joined term
+    spans both and whose other terms each mark their own word (as
+    ``_spans`` gives them)."""
+    region = text[start:end].translate(_FOLD)
+    words = _CHUNK.findall(region)
+    if len(words) != 2:
+        return start, end
+    first, second = words[0].lower(), words[1].lower()
+    joined = "unitedstates" if first == "united" else stem(first + second)
+    if term == joined:
+        return start, end
+    if term in (first, stem(first)):
+        return start, start + len(words[0])
+    return end - len(words[1]), end
+
+
 def policy_analyzer() -> PolicyTokenizer:
     return PolicyTokenizer(stemming=True)
 

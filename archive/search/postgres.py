@@ -38,7 +38,13 @@ from archive.search import analysis
 from archive.search.documents import plain_text
 from archive.search.engine import FACETS, Budget, BudgetExceeded, Hit, Marks, Page
 from archive.search.plan import Plan, compile_plan
-from archive.search.vectors import lede_text, quoted
+from archive.search.vectors import (
+    MAX_POSITION,
+    MAX_POSITIONS_PER_TERM,
+    lede_text,
+    quoted,
+    unpacked,
+)
 
 log = logging.getLogger(__name__)
 
@@ -266,8 +272,8 @@ def _bounded(budget: Budget):
 
 _PAGE = """
 WITH m AS MATERIALIZED (
-    SELECT e.turn_id, e.interview_id, e.speaker_id, e.kind, e.position, i.date,
-           {score} AS score
+    SELECT e.id, e.turn_id, e.interview_id, e.speaker_id, e.kind, e.position,
+           i.date, {score} AS score
     FROM archive_searchentry e JOIN archive_interview i ON i.id = e.interview_id
     WHERE ({where}) AND i.published AND e.interview_id <> ALL(%(hidden)s)
 ), best AS (
@@ -276,25 +282,32 @@ WITH m AS MATERIALIZED (
     SELECT *, row_number() OVER (ORDER BY {order}) AS n FROM best
 )
 SELECT 'hit', page.turn_id, page.interview_id, page.kind,
-       coalesce(t.body_html, pi.lede_html), pi.title, page.n
+       coalesce(t.body_html, pi.lede_html), pi.title, page.n, pe.offsets,
+       {found} AS found
 FROM page
 LEFT JOIN archive_turn t ON t.id = page.turn_id
 JOIN archive_interview pi ON pi.id = page.interview_id
+JOIN archive_searchentry pe ON pe.id = page.id
 {facets}
 """
 _FACETS = """
-UNION ALL SELECT 'total', NULL, NULL, NULL, NULL, NULL, count(*) FROM m
-UNION ALL SELECT 'speaker', NULL, NULL, NULL, s.slug, NULL, count(*)
+UNION ALL SELECT 'total', NULL, NULL, NULL, NULL, NULL, count(*), NULL, NULL FROM m
+UNION ALL SELECT 'speaker', NULL, NULL, NULL, s.slug, NULL, count(*), NULL, NULL
     FROM m JOIN archive_speaker s ON s.id = m.speaker_id GROUP BY s.slug
-UNION ALL SELECT 'series', NULL, NULL, NULL, se.slug, NULL, count(*)
+UNION ALL SELECT 'series', NULL, NULL, NULL, se.slug, NULL, count(*), NULL, NULL
     FROM m JOIN archive_interview si ON si.id = m.interview_id
     JOIN archive_series se ON se.id = si.series_id GROUP BY se.slug
-UNION ALL SELECT 'topic', NULL, NULL, NULL, tp.slug, NULL, count(*)
+UNION ALL SELECT 'topic', NULL, NULL, NULL, tp.slug, NULL, count(*), NULL, NULL
     FROM m JOIN archive_interview_topics it ON it.interview_id = m.interview_id
     JOIN archive_topic tp ON tp.id = it.topic_id GROUP BY tp.slug
 UNION ALL SELECT 'year', NULL, NULL, NULL, extract(year FROM m.date)::int::text,
-    NULL, count(*) FROM m WHERE m.date IS NOT NULL GROUP BY 5
+    NULL, count(*), NULL, NULL FROM m WHERE m.date IS NOT NULL GROUP BY 5
 """
+# The positions of the terms a hit is marked for, read from its vector.
+_FOUND = """(
+    SELECT json_object_agg(u.lexeme, u.positions) FROM unnest({vector}) AS u
+    WHERE u.lexeme = ANY(%(marked)s::text[])
+)"""
 _ORDERS = {
     "relevance": "score DESC, interview_id, position",
     "newest": "date DESC NULLS LAST, position, interview_id",
@@ -348,14 +361,19 @@ def search(
             if plan.node is None:
                 return page
             _charge_estimate(cursor, budget, *where(plan.node))
-            rows = _page_rows(cursor, plan, sort, offset, limit, hidden, facets=True)
+            rows = _page_rows(
+                cursor, plan, sort, offset, limit, hidden, facets=True, spans=spans
+            )
     except BudgetExceeded:
         return _too_broad(page)
     facets: dict[str, Counter] = {name: Counter() for name in FACETS}
     hits = sorted((row for row in rows if row[0] == "hit"), key=lambda row: row[6])
-    for _, turn_id, interview_id, kind, text, title, _ in hits:
-        page.hits.append(_hit(plan, turn_id, interview_id, kind, text, title, spans))
-    for part, _, _, _, text, _, count in rows:
+    for _, turn_id, interview_id, kind, text, title, _, packed, found in hits:
+        hit = _hit(turn_id, interview_id, kind, text, title)
+        if spans:
+            hit.spans = snippet_spans(hit.text, plan, packed, found)
+        page.hits.append(hit)
+    for part, _, _, _, text, _, count, _, _ in rows:
         if part == "hit":
             continue
         if part == "total":
@@ -381,33 +399,71 @@ def _charge_estimate(cursor, budget: Budget, condition: str, params: list) -> No
     budget.charge(int(plan[0]["Plan"]["Plan Rows"]))
 
 
-def _page_rows(cursor, plan, sort, offset, limit, hidden, facets: bool):
+def _page_rows(cursor, plan, sort, offset, limit, hidden, facets: bool, spans=True):
     condition, condition_params = where(plan.node)
     score, score_params = _score(plan, sort)
     condition, params = _named(condition, condition_params)
     if score_params:
         params["rank"] = score_params[0]
-    params.update(hidden=sorted(hidden), limit=limit, offset=offset)
+    marked = marked_terms(plan) if spans else []
+    params.update(hidden=sorted(hidden), limit=limit, offset=offset, marked=marked)
     sql = _PAGE.format(
         score=score,
         where=condition,
         order=_ORDERS[sort],
+        found=_FOUND.format(vector="pe.vector") if marked else "NULL",
         facets=_FACETS if facets else "",
     )
     cursor.execute(sql, params)
     return cursor.fetchall()
 
 
-def _hit(plan, turn_id, interview_id, kind, html_text, title, with_spans) -> Hit:
+def _hit(turn_id, interview_id, kind, html_text, title) -> Hit:
     if turn_id is None:
         text = lede_text(title, html_text or "")
-        hit = Hit(kind="lede", pk=interview_id, text=text, spans=[])
-    else:
-        text = plain_text(html_text or "")
-        hit = Hit(kind=kind, pk=turn_id, text=text, spans=[])
-    if with_spans:
-        hit.spans = snippet_spans(text, plan)
-    return hit
+        return Hit(kind="lede", pk=interview_id, text=text, spans=[])
+    return Hit(kind=kind, pk=turn_id, text=plain_text(html_text or ""), spans=[])
+
+
+def marked_terms(plan: Plan) -> list[str]:
+    """The terms whose positions mark a hit: the plan's positive terms and
+    its phrases' words."""
+    return sorted(set(plan.terms) | {t for p in plan.phrases for t in p})
+
+
+def stored_spans(
+    text: str, plan: Plan, packed: bytes | None, found: dict | None
+) -> list[tuple[int, int]] | None:
+    """``spans(text, plan)`` read from the entry instead of analysing the
+    text: ``found`` holds the positions of the marked terms in its vector,
+    ``packed`` its word positions' characters. None when they cannot say
+    (no packed characters, or positions past what a tsvector keeps)."""
+    if packed is None:
+        return None
+    if isinstance(found, str):
+        found = json.loads(found)  # Django reads json columns as text
+    found = found or {}
+    last = 0
+    for places in found.values():
+        if len(places) >= MAX_POSITIONS_PER_TERM or places[-1] >= MAX_POSITION:
+            return None
+        last = max(last, places[-1])
+    bounds = unpacked(bytes(packed), last)
+    if bounds is None:
+        return None
+
+    def span(term: str, place: int) -> tuple[int, int]:
+        start, end = bounds[2 * place - 2], bounds[2 * place - 1]
+        return analysis.term_span(text, start, end, term)
+
+    marked: list[tuple[int, int]] = []
+    for term in plan.terms:
+        marked += [span(term, place) for place in found.get(term, ())]
+    for phrase in plan.phrases:
+        for place in found.get(phrase[0], ()):
+            if all(place + i in found.get(t, ()) for i, t in enumerate(phrase)):
+                marked += [span(t, place + i) for i, t in enumerate(phrase)]
+    return marked
 
 
 # A hit's spans serve its snippet (``highlight.snippet``: about 280
@@ -421,9 +477,15 @@ WINDOW = 280
 MARGIN = 400
 
 
-def snippet_spans(text: str, plan: Plan) -> list[tuple[int, int]]:
-    """The spans a hit's snippet needs, found without analysing all of a
-    long text."""
+def snippet_spans(
+    text: str, plan: Plan, packed: bytes | None = None, found: dict | None = None
+) -> list[tuple[int, int]]:
+    """The spans a hit's snippet needs: read from its entry where it can
+    say (see ``stored_spans``), else found without analysing all of a long
+    text."""
+    stored = stored_spans(text, plan, packed, found)
+    if stored is not None:
+        return stored
     if len(text) <= LONG_TEXT:
         return spans(text, plan)
     terms = set(plan.terms) | {t for p in plan.phrases for t in p}
@@ -473,24 +535,35 @@ def marks(tree, interview_pk: int, budget: Budget | None = None) -> Marks:
             if plan.node is None:
                 return result
             condition, params = where(plan.node)
+            condition, named = _named(condition, params)
+            marked = marked_terms(plan)
             cursor.execute(
                 f"""
-                SELECT e.turn_id, coalesce(t.body_html, i.lede_html), i.title
+                SELECT e.turn_id, coalesce(t.body_html, i.lede_html), i.title,
+                       e.offsets, {_FOUND.format(vector="e.vector")}
                 FROM archive_searchentry e
                 JOIN archive_interview i ON i.id = e.interview_id
                 LEFT JOIN archive_turn t ON t.id = e.turn_id
-                WHERE e.interview_id = %s AND i.published AND ({condition})
+                WHERE e.interview_id = %(interview)s AND i.published
+                AND ({condition})
                 """,
-                [interview_pk, *params],
+                {**named, "interview": interview_pk, "marked": marked},
             )
             rows = cursor.fetchall()
     except BudgetExceeded:
         return result
-    for turn_id, html_text, title in rows:
+    for turn_id, html_text, title, packed, found in rows:
         if turn_id is None:
-            result.lede = spans(lede_text(title, html_text or ""), plan)
+            text = lede_text(title, html_text or "")
         else:
-            result.turns[turn_id] = spans(plain_text(html_text or ""), plan)
+            text = plain_text(html_text or "")
+        marked_spans = stored_spans(text, plan, packed, found)
+        if marked_spans is None:
+            marked_spans = spans(text, plan)
+        if turn_id is None:
+            result.lede = marked_spans
+        else:
+            result.turns[turn_id] = marked_spans
     return result
 
 
@@ -561,20 +634,16 @@ def correct(word: str, budget: Budget | None = None) -> str | None:
 
 
 def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance with adjacent transpositions counted as one."""
-    previous2: list[int] = []
+    """Levenshtein distance: insertions, deletions and substitutions, as the
+    Whoosh engine's corrector counts them (a transposition is two edits)."""
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, start=1):
-        current = [i] + [0] * len(b)
+        current = [i]
         for j, cb in enumerate(b, start=1):
-            current[j] = min(
-                previous[j] + 1,
-                current[j - 1] + 1,
-                previous[j - 1] + (ca != cb),
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
             )
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        previous2, previous = previous, current
+        previous = current
     return previous[-1]
 
 

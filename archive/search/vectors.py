@@ -16,7 +16,10 @@ another transaction's uncommitted words (see ``_write``).
 
 from __future__ import annotations
 
+import sys
+from array import array
 from collections.abc import Iterable
+from itertools import accumulate
 
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Count
@@ -42,10 +45,18 @@ def quoted(term: str) -> str:
     return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def vector(text: str) -> tuple[str, set[str]]:
-    """(the tsvector literal of ``text``'s index terms, the terms)."""
+def vector(text: str) -> tuple[str, set[str], bytes | None]:
+    """(the tsvector literal of ``text``'s index terms, the terms, and the
+    characters of each word position as ``offsets`` packs them)."""
     positions: dict[str, list[int]] = {}
-    for term, position, _, _ in analysis.index_spans(text):
+    regions: list[tuple[int, int] | None] = []
+    for term, position, start, end in analysis.index_spans(text):
+        if position < MAX_POSITION:
+            regions += [None] * (position + 1 - len(regions))
+            region = regions[position]
+            regions[position] = (
+                (start, end) if region is None else (region[0], max(region[1], end))
+            )
         if len(term.encode()) > MAX_TERM_BYTES:
             continue
         places = positions.setdefault(term, [])
@@ -59,7 +70,44 @@ def vector(text: str) -> tuple[str, set[str]]:
         if size > MAX_VECTOR_CHARS:
             break  # a text of megabytes: its beginning is searchable
         parts.append(part)
-    return " ".join(parts), set(positions)
+    return " ".join(parts), set(positions), offsets(regions)
+
+
+# A word position's characters are stored so that marking a hit reads them
+# instead of analysing its text again: for each position in turn, the
+# characters since the previous position's end and its own length, as
+# 16-bit numbers (little-endian), whose running sums are the start and end
+# offsets. A text with a gap or a word longer than that stores none.
+_MAX_OFFSET_STEP = 0xFFFF
+
+
+def offsets(regions: list[tuple[int, int] | None]) -> bytes | None:
+    """The packed characters of each word position (None where a position
+    has no term: it takes no characters)."""
+    steps = array("H")
+    at = 0
+    for region in regions:
+        start, end = region if region is not None else (at, at)
+        if start - at > _MAX_OFFSET_STEP or end - start > _MAX_OFFSET_STEP:
+            return None
+        steps.append(start - at)
+        steps.append(end - start)
+        at = end
+    if sys.byteorder == "big":
+        steps.byteswap()
+    return steps.tobytes()
+
+
+def unpacked(packed: bytes, positions: int) -> list[int] | None:
+    """Start and end offsets, alternately, of the first ``positions`` word
+    positions of ``packed`` (None if it holds fewer)."""
+    steps = array("H")
+    steps.frombytes(packed[: 4 * positions])
+    if len(steps) < 2 * positions:
+        return None
+    if sys.byteorder == "big":
+        steps.byteswap()
+    return list(accumulate(steps))
 
 
 def words(text: str) -> set[str]:
@@ -100,15 +148,15 @@ def write_turns(rows: list[tuple]) -> None:
     """Write entries for turn rows of ``TURN_COLUMNS``."""
     if not rows:
         return
-    columns: list[list] = [[], [], [], [], [], []]
+    columns: list[list] = [[], [], [], [], [], [], []]
     vocabulary_words: set[str] = set()
     vocabulary_terms: set[str] = set()
     for pk, interview_id, speaker_id, kind, position, body_html in rows:
         text = plain_text(body_html)
-        literal, terms = vector(text)
+        literal, terms, packed = vector(text)
         for column, value in zip(
             columns,
-            (pk, interview_id, speaker_id, kind, position, literal),
+            (pk, interview_id, speaker_id, kind, position, literal, packed),
             strict=True,
         ):
             column.append(value)
@@ -117,16 +165,17 @@ def write_turns(rows: list[tuple]) -> None:
     _write(
         """
         INSERT INTO archive_searchentry
-            (turn_id, interview_id, speaker_id, kind, position, vector)
-        SELECT t, i, s, k, p, v::tsvector
+            (turn_id, interview_id, speaker_id, kind, position, vector, offsets)
+        SELECT t, i, s, k, p, v::tsvector, o
         FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[],
-                    %s::int[], %s::text[]) AS rows (t, i, s, k, p, v)
+                    %s::int[], %s::text[], %s::bytea[]) AS rows (t, i, s, k, p, v, o)
         ON CONFLICT (turn_id) DO UPDATE SET
             interview_id = EXCLUDED.interview_id,
             speaker_id = EXCLUDED.speaker_id,
             kind = EXCLUDED.kind,
             position = EXCLUDED.position,
-            vector = EXCLUDED.vector
+            vector = EXCLUDED.vector,
+            offsets = EXCLUDED.offsets
         """,
         columns,
         vocabulary_words,
@@ -150,26 +199,28 @@ def interviews(ids: Iterable[int], rows: list[tuple] | None = None) -> None:
         )
     if not rows:
         return
-    pks, literals = [], []
+    pks, literals, packs = [], [], []
     vocabulary_words: set[str] = set()
     vocabulary_terms: set[str] = set()
     for pk, title, lede_html in rows:
         text = lede_text(title, lede_html)
-        literal, terms = vector(text)
+        literal, terms, packed = vector(text)
         pks.append(pk)
         literals.append(literal)
+        packs.append(packed)
         vocabulary_words |= words(text)
         vocabulary_terms |= terms
     _write(
         """
         INSERT INTO archive_searchentry
-            (turn_id, interview_id, speaker_id, kind, position, vector)
-        SELECT NULL, i, NULL, 'lede', 0, v::tsvector
-        FROM unnest(%s::bigint[], %s::text[]) AS rows (i, v)
+            (turn_id, interview_id, speaker_id, kind, position, vector, offsets)
+        SELECT NULL, i, NULL, 'lede', 0, v::tsvector, o
+        FROM unnest(%s::bigint[], %s::text[], %s::bytea[]) AS rows (i, v, o)
         ON CONFLICT (interview_id) WHERE turn_id IS NULL DO UPDATE SET
-            vector = EXCLUDED.vector
+            vector = EXCLUDED.vector,
+            offsets = EXCLUDED.offsets
         """,
-        [pks, literals],
+        [pks, literals, packs],
         vocabulary_words,
         vocabulary_terms,
     )
