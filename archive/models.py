@@ -776,6 +776,14 @@ class Turn(models.Model):
         indexes = [
             models.Index(fields=["interview", "position"]),
             models.Index(fields=["speaker", "interview"]),
+            # The question an answer replies to, shown with each search hit:
+            # the nearest one before it, found without walking every turn
+            # between (a podcast may ask few questions).
+            models.Index(
+                fields=["interview", "position"],
+                condition=Q(kind="question"),
+                name="turn_questions",
+            ),
         ]
 
     def __str__(self):

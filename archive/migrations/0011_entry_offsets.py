@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('archive', '0010_page_generation'),
+        ("archive", "0010_page_generation"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='searchentry',
-            name='offsets',
+            model_name="searchentry",
+            name="offsets",
             field=models.BinaryField(null=True),
         ),
     ]
