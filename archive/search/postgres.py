@@ -17,8 +17,10 @@ well as leaving out what the front calls hidden.
    by ``ts_rank_cd`` over the plan's positive terms and phrases, ledes
    halved as in the Whoosh engine, or by date), the exact total and the
    facet counts. A ``statement_timeout`` from the search's budget bounds it.
-4. The page's texts are marked by our own highlighter: the plan's terms and
-   phrases found again by the analyzer in the stored text.
+4. The page's hits are marked by our own highlighter, from the positions
+   of the plan's terms in each hit's vector (returned by the page query)
+   and the characters of each word position its entry stores: no text is
+   analysed again, unless it is past what a ``tsvector`` keeps.
 """
 
 from __future__ import annotations
