@@ -555,17 +555,14 @@ def marks(tree, interview_pk: int, budget: Budget | None = None) -> Marks:
     except BudgetExceeded:
         return result
     for turn_id, html_text, title, packed, found in rows:
+        text = _hit(turn_id, interview_pk, "", html_text, title).text
+        marked = stored_spans(text, plan, packed, found)
+        if marked is None:
+            marked = spans(text, plan)
         if turn_id is None:
-            text = lede_text(title, html_text or "")
+            result.lede = marked
         else:
-            text = plain_text(html_text or "")
-        marked_spans = stored_spans(text, plan, packed, found)
-        if marked_spans is None:
-            marked_spans = spans(text, plan)
-        if turn_id is None:
-            result.lede = marked_spans
-        else:
-            result.turns[turn_id] = marked_spans
+            result.turns[turn_id] = marked
     return result
 
 

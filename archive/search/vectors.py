@@ -3,8 +3,10 @@
 A turn's entry holds the terms our analyzer (``analysis``) gives its text,
 each at its word position, as a ``tsvector`` literal: PostgreSQL stores and
 indexes the terms, it never analyses text itself (its parsers would read
-"U.S." as "u.s", stem before prefixes and drop stop words). An interview's
-entry holds its title and lede, as the Whoosh engine's lede document does.
+"U.S." as "u.s", stem before prefixes and drop stop words), and the
+characters of each word position (``offsets``), so that a hit is marked
+without analysing its text again. An interview's entry holds its title and
+lede, as the Whoosh engine's lede document does.
 
 The hooks (``archive.search.hooks``) call ``turns``, ``interviews`` and
 ``speakers`` inside the writing transaction, after the write, so an entry
