@@ -364,7 +364,7 @@ def search(
                 return page
             _charge_estimate(cursor, budget, *where(plan.node))
             rows = _page_rows(
-                cursor, plan, sort, offset, limit, hidden, facets=True, spans=spans
+                cursor, plan, sort, offset, limit, hidden, facets=True, with_spans=spans
             )
     except BudgetExceeded:
         return _too_broad(page)
@@ -401,13 +401,15 @@ def _charge_estimate(cursor, budget: Budget, condition: str, params: list) -> No
     budget.charge(int(plan[0]["Plan"]["Plan Rows"]))
 
 
-def _page_rows(cursor, plan, sort, offset, limit, hidden, facets: bool, spans=True):
+def _page_rows(
+    cursor, plan, sort, offset, limit, hidden, facets: bool, with_spans=True
+):
     condition, condition_params = where(plan.node)
     score, score_params = _score(plan, sort)
     condition, params = _named(condition, condition_params)
     if score_params:
         params["rank"] = score_params[0]
-    marked = marked_terms(plan) if spans else []
+    marked = marked_terms(plan) if with_spans else []
     params.update(hidden=sorted(hidden), limit=limit, offset=offset, marked=marked)
     sql = _PAGE.format(
         score=score,
@@ -556,13 +558,13 @@ def marks(tree, interview_pk: int, budget: Budget | None = None) -> Marks:
         return result
     for turn_id, html_text, title, packed, found in rows:
         text = _hit(turn_id, interview_pk, "", html_text, title).text
-        marked = stored_spans(text, plan, packed, found)
-        if marked is None:
-            marked = spans(text, plan)
+        where_found = stored_spans(text, plan, packed, found)
+        if where_found is None:
+            where_found = spans(text, plan)
         if turn_id is None:
-            result.lede = marked
+            result.lede = where_found
         else:
-            result.turns[turn_id] = marked
+            result.turns[turn_id] = where_found
     return result
 
 
