@@ -401,9 +401,7 @@ def _charge_estimate(cursor, budget: Budget, condition: str, params: list) -> No
     budget.charge(int(plan[0]["Plan"]["Plan Rows"]))
 
 
-def _page_rows(
-    cursor, plan, sort, offset, limit, hidden, facets: bool, with_spans=True
-):
+def _page_rows(cursor, plan, sort, offset, limit, hidden, facets: bool, with_spans):
     condition, condition_params = where(plan.node)
     score, score_params = _score(plan, sort)
     condition, params = _named(condition, condition_params)
@@ -423,10 +421,18 @@ def _page_rows(
 
 
 def _hit(turn_id, interview_id, kind, html_text, title) -> Hit:
+    text = _entry_text(turn_id, html_text, title)
     if turn_id is None:
-        text = lede_text(title, html_text or "")
         return Hit(kind="lede", pk=interview_id, text=text, spans=[])
-    return Hit(kind=kind, pk=turn_id, text=plain_text(html_text or ""), spans=[])
+    return Hit(kind=kind, pk=turn_id, text=text, spans=[])
+
+
+def _entry_text(turn_id, html_text, title) -> str:
+    """The plain text an entry was written from: a turn's, or an
+    interview's title and lede."""
+    if turn_id is None:
+        return lede_text(title, html_text or "")
+    return plain_text(html_text or "")
 
 
 def marked_terms(plan: Plan) -> list[str]:
@@ -444,8 +450,6 @@ def stored_spans(
     (no packed characters, or positions past what a tsvector keeps)."""
     if packed is None:
         return None
-    if isinstance(found, str):
-        found = json.loads(found)  # Django reads json columns as text
     found = found or {}
     last = 0
     for places in found.values():
@@ -492,7 +496,7 @@ def snippet_spans(
         return stored
     if len(text) <= LONG_TEXT:
         return spans(text, plan)
-    terms = set(plan.terms) | {t for p in plan.phrases for t in p}
+    terms = marked_terms(plan)
     starts = {t[: max(len(t) - analysis.STEM_ENDING, 1)] for t in terms}
     if not starts:
         return []
@@ -557,7 +561,7 @@ def marks(tree, interview_pk: int, budget: Budget | None = None) -> Marks:
     except BudgetExceeded:
         return result
     for turn_id, html_text, title, packed, found in rows:
-        text = _hit(turn_id, interview_pk, "", html_text, title).text
+        text = _entry_text(turn_id, html_text, title)
         where_found = stored_spans(text, plan, packed, found)
         if where_found is None:
             where_found = spans(text, plan)
